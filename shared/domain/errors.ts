@@ -1,0 +1,108 @@
+import type { RequestStatus } from './types.ts';
+
+/**
+ * Domain errors. Each is a class with a `name`; exactly one place (functions/http.ts)
+ * maps them to problem+json responses. Messages are written for the user and never
+ * carry secrets.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly kind:
+    | 'validation'
+    | 'unauthenticated'
+    | 'forbidden'
+    | 'not_found'
+    | 'conflict'
+    | 'gone'
+    | 'too_large';
+  /** extra machine-readable fields for the problem body */
+  readonly extra: Record<string, unknown>;
+  constructor(message: string, options?: { cause?: unknown; extra?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.extra = options?.extra ?? {};
+  }
+}
+
+export class ValidationError extends DomainError {
+  override readonly name = 'ValidationError';
+  readonly kind = 'validation';
+}
+
+export class UnauthenticatedError extends DomainError {
+  override readonly name = 'UnauthenticatedError';
+  readonly kind = 'unauthenticated';
+}
+
+export class ForbiddenError extends DomainError {
+  override readonly name = 'ForbiddenError';
+  readonly kind = 'forbidden';
+}
+
+/** A requested permission lies outside the profile's guardrails (a 403 per SPEC.md). */
+export class OutsideGuardrailsError extends DomainError {
+  override readonly name = 'OutsideGuardrailsError';
+  readonly kind = 'forbidden';
+}
+
+/** A requested action is a privilege-escalation action that the profile does not name. */
+export class EscalationRefusedError extends DomainError {
+  override readonly name = 'EscalationRefusedError';
+  readonly kind = 'forbidden';
+}
+
+export class NotFoundError extends DomainError {
+  override readonly name = 'NotFoundError';
+  readonly kind = 'not_found';
+}
+
+/** The session policy would exceed STS's 2,048-character limit. */
+export class PolicyTooLargeError extends DomainError {
+  override readonly name = 'PolicyTooLargeError';
+  readonly kind = 'validation';
+}
+
+/** A transition was attempted from a status that does not allow it (or lost a race). */
+export class InvalidTransitionError extends DomainError {
+  override readonly name = 'InvalidTransitionError';
+  readonly kind = 'conflict';
+  constructor(
+    readonly requestId: string,
+    readonly from: RequestStatus,
+    readonly to: RequestStatus,
+    message?: string,
+  ) {
+    super(message ?? `request ${requestId} is ${from} and cannot become ${to}`, {
+      extra: { status: from },
+    });
+  }
+}
+
+/** Generic 409 (e.g. credentials asked for before issue). */
+export class ConflictError extends DomainError {
+  override readonly name = 'ConflictError';
+  readonly kind = 'conflict';
+}
+
+/** 410: credentials already delivered, expired or revoked. */
+export class GoneError extends DomainError {
+  override readonly name = 'GoneError';
+  readonly kind = 'gone';
+}
+
+/** Issuing credentials failed; `retryable` marks throttling so the workflow retries. */
+export class IssueError extends Error {
+  override readonly name: string;
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = retryable ? 'IssueThrottledError' : 'IssueError';
+  }
+}
+
+/** A conditional write lost a race: the request changed since it was read. */
+export class ConcurrentUpdateError extends DomainError {
+  override readonly name = 'ConcurrentUpdateError';
+  readonly kind = 'conflict';
+}

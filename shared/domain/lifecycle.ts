@@ -1,0 +1,25 @@
+import type { RequestStatus } from './types.ts';
+
+/**
+ * The request lifecycle of SPEC.md as one table: for each status, the statuses it may move to.
+ * `pending_approval → approved → issued → expired`, with the side exits.
+ */
+export const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
+  pending_approval: ['approved', 'denied', 'timed_out', 'cancelled', 'failed'],
+  approved: ['issued', 'cancelled', 'failed'],
+  issued: ['expired', 'revoked'],
+  expired: [],
+  denied: [],
+  timed_out: [],
+  cancelled: [],
+  revoked: [],
+  failed: [],
+};
+
+export function isTerminal(status: RequestStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}

@@ -1,0 +1,91 @@
+/**
+ * The ports of the domain: small interfaces that adapters implement
+ * (shared/adapters/* for AWS, local/* for the local stack, tests for fakes).
+ */
+import type { AccessRequest, AuditEvent, IssuedCredentials, RequestStatus } from './types.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Credentials sealed for storage: only the vault can open them. */
+export interface SealedCredentials {
+  ciphertext: string;
+  expiration: string;
+}
+
+export interface CredentialVault {
+  seal(requestId: string, credentials: IssuedCredentials): Promise<SealedCredentials>;
+  open(requestId: string, sealed: SealedCredentials): Promise<IssuedCredentials>;
+}
+
+export interface ListQuery {
+  /** only this requester's requests */
+  requester?: string;
+  status?: RequestStatus;
+  limit: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface CommitOptions {
+  /** store sealed credentials with the transition (issue) */
+  putCredentials?: SealedCredentials;
+  /** delete stored credentials with the transition; `required` makes the write fail if none exist */
+  deleteCredentials?: 'required' | 'if_present';
+}
+
+export interface RequestStore {
+  /**
+   * Writes a new request and its first audit event atomically. With an idempotency key,
+   * a second create with the same (requester, key) returns the first request, `created: false`.
+   */
+  create(
+    request: AccessRequest,
+    event: AuditEvent,
+    options?: { idempotencyKey?: string },
+  ): Promise<{ request: AccessRequest; created: boolean }>;
+  get(id: string): Promise<AccessRequest | undefined>;
+  /**
+   * Replaces `prev` by `next` and appends `event`, in one conditional transaction on
+   * `prev.version` and `prev.status`. Throws ConcurrentUpdateError if the request changed
+   * (or, with deleteCredentials 'required', if no credentials are stored).
+   */
+  commit(prev: AccessRequest, next: AccessRequest, event: AuditEvent, options?: CommitOptions): Promise<void>;
+  list(query: ListQuery): Promise<Page<AccessRequest>>;
+  /** the request's audit events, oldest first */
+  listAudit(id: string): Promise<AuditEvent[]>;
+  getCredentials(id: string): Promise<SealedCredentials | undefined>;
+}
+
+export interface AssumeRoleInput {
+  roleArn: string;
+  /** the session policy JSON, already checked against the 2,048-character limit */
+  policy: string;
+  durationSeconds: number;
+  /** `jitvend-<requestId>`, used as RoleSessionName and SourceIdentity */
+  sourceIdentity: string;
+  tags: Record<string, string>;
+}
+
+export interface CredentialIssuer {
+  /** Throws IssueError (retryable for throttling) on failure. */
+  assumeRole(input: AssumeRoleInput): Promise<IssuedCredentials>;
+}
+
+/** Starts the approval workflow for a request (Step Functions in AWS, in-process locally). */
+export interface Workflow {
+  start(request: AccessRequest): Promise<void>;
+}
+
+/** Lets a long-poll wake when a request changes. */
+export interface RequestWatcher {
+  /** resolves when the request's version differs from `version`, or after timeoutMs */
+  waitForChange(id: string, version: number, timeoutMs: number): Promise<AccessRequest | undefined>;
+}

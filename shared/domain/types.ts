@@ -1,0 +1,135 @@
+/** Core shapes of the product. No AWS SDK imports in shared/domain. */
+
+export const REQUEST_STATUSES = [
+  'pending_approval',
+  'approved',
+  'issued',
+  'expired',
+  'denied',
+  'timed_out',
+  'cancelled',
+  'revoked',
+  'failed',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** One requested or granted permission: IAM action patterns on resource ARN patterns. */
+export interface Permission {
+  actions: string[];
+  resources: string[];
+}
+
+/** An IAM policy document as jitvend builds it: Allow statements only. */
+export interface PolicyStatement {
+  Effect: 'Allow';
+  Action: string | string[];
+  Resource: string | string[];
+}
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+/** Who is calling: built from verified OIDC token claims. */
+export interface Principal {
+  /** Stable id, e.g. `repo:acme/orders:ref:refs/heads/main` (the token's `sub`) */
+  id: string;
+  issuer: string;
+  /** Every claim of the verified token (string/number/boolean values only are matched). */
+  claims: Record<string, unknown>;
+  /** Configured person this token acts as (from the `email` claim), if any. */
+  person?: string;
+}
+
+export type Channel = 'api' | 'slack' | 'email' | 'workflow' | 'rule' | 'system';
+
+export interface Approval {
+  person: string;
+  decision: 'approve' | 'deny';
+  channel: Channel;
+  at: string;
+  reason?: string;
+}
+
+/** The stored request (the view returned by the API is derived from it). */
+export interface AccessRequest {
+  id: string;
+  profile: string;
+  /** principal id of the requester */
+  requester: string;
+  /** claims of the requester's token that matter to auditors and approvers */
+  requesterClaims: Record<string, string>;
+  /** configured person who started the pipeline (actor claim), if matched */
+  initiator?: string;
+  status: RequestStatus;
+  permissions: Permission[];
+  sessionPolicy: PolicyDocument;
+  sessionPolicyHash: string;
+  durationSeconds: number;
+  reason: string;
+  context?: Record<string, string>;
+  approvals: Approval[];
+  /** how it was (or will be) approved: 'auto' with the rule index, or 'human' */
+  approvalRoute: ApprovalRoute;
+  createdAt: string;
+  updatedAt: string;
+  /** deadline for a human decision */
+  approvalDeadline: string;
+  /** set when issued: when the STS session expires */
+  expiresAt?: string;
+  issuedAt?: string;
+  credentialsDeliveredAt?: string;
+  /** why it ended in failed/denied/timed_out/cancelled/revoked */
+  statusReason?: string;
+  /** optimistic concurrency: incremented on each transition */
+  version: number;
+  /** hash chain head: hash of the last audit event of this request */
+  auditHead: string;
+  /** number of audit events written so far */
+  auditCount: number;
+}
+
+export type ApprovalRoute =
+  | { kind: 'auto'; rule: number }
+  | { kind: 'human'; approvers: string[]; minApprovals: number };
+
+export type AuditEventType =
+  | 'request_created'
+  | 'request_approved'
+  | 'request_denied'
+  | 'request_timed_out'
+  | 'request_cancelled'
+  | 'credentials_issued'
+  | 'credentials_delivered'
+  | 'request_expired'
+  | 'request_revoked'
+  | 'request_failed'
+  | 'decision_recorded'
+  | 'decision_refused';
+
+export interface AuditEvent {
+  requestId: string;
+  /** 1-based position in this request's chain */
+  seq: number;
+  type: AuditEventType;
+  /** principal id or person name, or `jitvend` for the system */
+  actor: string;
+  channel: Channel;
+  at: string;
+  from?: RequestStatus;
+  to?: RequestStatus;
+  sessionPolicyHash?: string;
+  detail?: Record<string, unknown>;
+  /** hash of the previous event of the request (`GENESIS` for the first) */
+  prevHash: string;
+  /** sha-256 over the canonical event without `hash` */
+  hash: string;
+}
+
+export interface IssuedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** ISO timestamp */
+  expiration: string;
+}
