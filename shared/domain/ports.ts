@@ -89,3 +89,16 @@ export interface RequestWatcher {
   /** resolves when the request's version differs from `version`, or after timeoutMs */
   waitForChange(id: string, version: number, timeoutMs: number): Promise<AccessRequest | undefined>;
 }
+
+/** Verifies the caller's bearer token (OIDC) and builds the principal. */
+export interface TokenVerifier {
+  /** `authorization` is the raw Authorization header value. Throws UnauthenticatedError. */
+  verify(authorization: string | undefined): Promise<import('./types.ts').Principal>;
+}
+
+/** Structured logs. Implementations redact secrets; callers never pass credentials or tokens. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}

@@ -1,0 +1,8 @@
+import { cancelRequest } from '../../shared/domain/use-cases/cancel-request.ts';
+import { toView } from '../../shared/domain/view.ts';
+import { authedRoute, json, pathParam } from '../http.ts';
+
+/** POST /requests/{id}/cancel */
+export const handler = authedRoute(async ({ event, runtime, principal }) => {
+  return json(200, toView(await cancelRequest(runtime, principal, pathParam(event, 'id'))));
+});

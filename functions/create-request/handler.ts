@@ -1,0 +1,16 @@
+import { createRequestSchema } from '../../shared/api/schemas.ts';
+import { ValidationError } from '../../shared/domain/errors.ts';
+import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
+import { toView } from '../../shared/domain/view.ts';
+import { authedRoute, header, json, jsonBody, parseWith } from '../http.ts';
+
+/** POST /requests */
+export const handler = authedRoute(async ({ event, runtime, principal }) => {
+  const body = parseWith(createRequestSchema, jsonBody(event), 'body');
+  const key = header(event, 'idempotency-key');
+  if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key)) {
+    throw new ValidationError('Idempotency-Key: must be 1-128 visible ASCII characters');
+  }
+  const { request, created } = await createRequest(runtime, principal, body, key);
+  return json(created ? 201 : 200, toView(request), { location: `/requests/${request.id}` });
+});

@@ -1,0 +1,4 @@
+import { json, publicRoute } from '../http.ts';
+
+/** GET /health: liveness. */
+export const handler = publicRoute(async () => json(200, { status: 'ok' }));

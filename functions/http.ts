@@ -1,0 +1,142 @@
+/**
+ * The HTTP edge: turns API Gateway (HTTP API, payload 2.0) events into use-case calls and
+ * results into responses. The one place where domain errors become problem+json.
+ */
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { z } from 'zod';
+import { DomainError, UnauthenticatedError, ValidationError } from '../shared/domain/errors.ts';
+import type { Principal } from '../shared/domain/types.ts';
+import { describeIssues } from '../shared/zod-issues.ts';
+import { getRuntime, type Runtime } from './runtime.ts';
+
+export type ApiEvent = APIGatewayProxyEventV2;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+
+const STATUS_BY_KIND: Record<DomainError['kind'], number> = {
+  validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_large: 413,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+};
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function problem(status: number, detail: string, extra: Record<string, unknown> = {}): ApiResult {
+  const title = TITLES[status] ?? 'Error';
+  return {
+    statusCode: status,
+    headers: {
+      'content-type': 'application/problem+json',
+      'cache-control': 'no-store',
+      ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+    },
+    body: JSON.stringify({
+      type: `urn:jitvend:problem:${title.toLowerCase().replaceAll(' ', '-')}`,
+      title,
+      status,
+      detail,
+      ...extra,
+    }),
+  };
+}
+
+/** Maps any thrown value to a response; unexpected errors become a bare 500 with an id to find the log. */
+export function errorResponse(error: unknown, runtime: Runtime | undefined): ApiResult {
+  if (error instanceof DomainError) return problem(STATUS_BY_KIND[error.kind], error.message, error.extra);
+  const incident = randomUUID();
+  runtime?.logger.error('unexpected error', {
+    incident,
+    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+  });
+  return problem(500, `internal error (incident ${incident})`);
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ValidationError(`${what}: ${describeIssues(parsed.error.issues).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export function header(event: ApiEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/** The JSON body, strictly: bad JSON or a non-JSON content type is a 400 that says so. */
+export function jsonBody(event: ApiEvent): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const type = header(event, 'content-type');
+  if (type !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    throw new ValidationError(`body: content-type must be application/json, got ${type.split(';')[0]}`);
+  }
+  if (text.trim() === '') throw new ValidationError('body: a JSON object is required');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('body: not valid JSON');
+  }
+}
+
+export function pathParam(event: ApiEvent, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (value === undefined || value === '' || value.length > 128 || !/^[A-Za-z0-9_-]+$/.test(value)) {
+    throw new ValidationError(`path: ${name} is not a valid id`);
+  }
+  return value;
+}
+
+export interface RouteContext {
+  event: ApiEvent;
+  runtime: Runtime;
+}
+
+/** A public route (no token). */
+export function publicRoute(fn: (ctx: RouteContext) => Promise<ApiResult>) {
+  return middy<ApiEvent, ApiResult>().handler(async (event) => {
+    let runtime: Runtime | undefined;
+    try {
+      runtime = await getRuntime();
+      return await fn({ event, runtime });
+    } catch (error) {
+      return errorResponse(error, runtime);
+    }
+  });
+}
+
+/** A route for callers with a verified bearer token. */
+export function authedRoute(fn: (ctx: RouteContext & { principal: Principal }) => Promise<ApiResult>) {
+  return publicRoute(async (ctx) => {
+    const principal = await ctx.runtime.verifier.verify(header(ctx.event, 'authorization'));
+    if (!principal) throw new UnauthenticatedError('no principal');
+    return fn({ ...ctx, principal });
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * The runtime the handlers use: the domain's ports wired to adapters. Built once per
+ * Lambda container (never per request). The local stack and tests install theirs with
+ * setRuntime before the first request.
+ */
+import type { Deps } from '../shared/domain/deps.ts';
+import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
+
+export interface Runtime extends Deps {
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** the API's public base URL, e.g. for links in messages */
+  publicUrl: string;
+}
+
+let current: Runtime | Promise<Runtime> | undefined;
+
+export function setRuntime(runtime: Runtime | undefined): void {
+  current = runtime;
+}
+
+export async function getRuntime(): Promise<Runtime> {
+  if (current === undefined) {
+    // The AWS wiring is only loaded in Lambda; the local stack always sets its runtime first.
+    current = import('./aws-runtime.ts').then((m) => m.awsRuntime());
+  }
+  return current;
+}

@@ -1,0 +1,143 @@
+/** The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with. */
+import { z } from 'zod';
+import {
+  auditEventSchema,
+  createRequestSchema,
+  credentialsSchema,
+  previewSchema,
+  problemSchema,
+  requestListSchema,
+  requestViewSchema,
+  statusSchema,
+} from './schemas.ts';
+
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
+
+const problems = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((code) => [
+      String(code),
+      { description: 'problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+    ]),
+  );
+
+const ok = (description: string, ref: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const body = {
+  required: true,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateRequest' } } },
+};
+const bearer = [{ oidc: [] }];
+
+export function openApiDocument(serverUrl: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'jitvend',
+      version: '0.1.0',
+      description: 'Just-in-time access approval and AWS credential vending for CI/CD pipelines.',
+    },
+    servers: [{ url: serverUrl }],
+    components: {
+      securitySchemes: {
+        oidc: { type: 'http', scheme: 'bearer', bearerFormat: 'OIDC id token (JWT)' },
+      },
+      schemas: {
+        CreateRequest: schema(createRequestSchema, 'input'),
+        Request: schema(requestViewSchema),
+        RequestList: schema(requestListSchema),
+        Preview: schema(previewSchema),
+        Credentials: schema(credentialsSchema),
+        AuditEvent: schema(auditEventSchema),
+        Problem: schema(problemSchema),
+      },
+    },
+    paths: {
+      '/requests': {
+        post: {
+          summary: 'Ask for access to a profile',
+          security: bearer,
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
+          requestBody: body,
+          responses: {
+            '201': ok('created', 'Request'),
+            '200': ok('an earlier request with the same Idempotency-Key', 'Request'),
+            ...problems(400, 401, 403, 404),
+          },
+        },
+        get: {
+          summary: "List requests (requesters: their own; approvers: their profiles'), newest first",
+          security: bearer,
+          parameters: [
+            { name: 'status', in: 'query', required: false, schema: schema(statusSchema) },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } },
+            { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
+          ],
+          responses: { '200': ok('a page', 'RequestList'), ...problems(400, 401) },
+        },
+      },
+      '/requests/preview': {
+        post: {
+          summary: 'The session policy and approval route a request would get; creates nothing',
+          security: bearer,
+          requestBody: body,
+          responses: { '200': ok('preview', 'Preview'), ...problems(400, 401, 403, 404) },
+        },
+      },
+      '/requests/{id}': {
+        get: {
+          summary: 'A request; waitSeconds holds the answer until the status changes',
+          security: bearer,
+          parameters: [
+            idParam,
+            { name: 'waitSeconds', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 20 } },
+          ],
+          responses: { '200': ok('the request', 'Request'), ...problems(400, 401, 403, 404) },
+        },
+      },
+      '/requests/{id}/cancel': {
+        post: {
+          summary: 'Cancel a request that is not issued yet (requester)',
+          security: bearer,
+          parameters: [idParam],
+          responses: { '200': ok('cancelled', 'Request'), ...problems(401, 403, 404, 409) },
+        },
+      },
+      '/requests/{id}/credentials': {
+        post: {
+          summary: 'The credentials, once, to the requester only',
+          security: bearer,
+          parameters: [idParam],
+          responses: { '200': ok('credentials', 'Credentials'), ...problems(401, 403, 404, 409, 410) },
+        },
+      },
+      '/requests/{id}/audit': {
+        get: {
+          summary: "The request's audit events, oldest first",
+          security: bearer,
+          parameters: [idParam],
+          responses: {
+            '200': {
+              description: 'events',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: { items: { type: 'array', items: { $ref: '#/components/schemas/AuditEvent' } } },
+                  },
+                },
+              },
+            },
+            ...problems(401, 403, 404),
+          },
+        },
+      },
+      '/health': { get: { summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    },
+  };
+}

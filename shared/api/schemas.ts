@@ -1,0 +1,160 @@
+/**
+ * The HTTP API's shapes: one zod schema per shape. Handlers validate with them, the
+ * TypeScript types are inferred from them, and GET /openapi.json is generated from them.
+ */
+import { z } from 'zod';
+import { REQUEST_STATUSES } from '../domain/types.ts';
+
+const noSpaceOrControl = /^[^\s\p{Cc}]+$/u;
+
+const actionPattern = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(noSpaceOrControl, 'must not contain whitespace or control characters')
+  .describe('IAM action pattern, e.g. dynamodb:GetItem or dynamodb:Get*');
+const resourcePattern = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(noSpaceOrControl, 'must not contain whitespace or control characters')
+  .describe('resource ARN pattern, e.g. arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-*');
+
+export const permissionSchema = z
+  .strictObject({
+    actions: z.array(actionPattern).min(1, 'must list at least one action').max(50),
+    resources: z.array(resourcePattern).min(1, 'must list at least one resource').max(50),
+  })
+  .describe('IAM actions on resources; nothing else (no NotAction, Condition, Effect)');
+
+export const createRequestSchema = z.strictObject({
+  profile: z.string().min(1).max(64),
+  permissions: z
+    .array(permissionSchema)
+    .max(20)
+    .optional()
+    .describe("a subset of the profile's guardrails; omitted: all of them"),
+  durationSeconds: z
+    .number()
+    .int('must be a whole number of seconds')
+    .positive()
+    .optional()
+    .describe("900-3600 and at most the profile's maximum; omitted: the profile's default"),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'must say why access is needed')
+    .max(1000)
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+  context: z
+    .record(z.string().min(1).max(64), z.string().max(256))
+    .refine((c) => Object.keys(c).length <= 20, 'at most 20 entries')
+    .optional()
+    .describe('free-form labels shown to approvers, e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}'),
+});
+export type CreateRequestBody = z.infer<typeof createRequestSchema>;
+
+const statementSchema = z.object({
+  Effect: z.literal('Allow'),
+  Action: z.union([z.string(), z.array(z.string())]),
+  Resource: z.union([z.string(), z.array(z.string())]),
+});
+export const policyDocumentSchema = z.object({
+  Version: z.literal('2012-10-17'),
+  Statement: z.array(statementSchema),
+});
+
+export const approvalRouteSchema = z.discriminatedUnion('route', [
+  z.object({ route: z.literal('auto'), rule: z.number().int().describe('index of the autoApprove rule that holds') }),
+  z.object({
+    route: z.literal('human'),
+    approvers: z.array(z.string()).describe('the people who may approve'),
+    minApprovals: z.number().int(),
+  }),
+]);
+
+export const previewSchema = z.object({
+  sessionPolicy: policyDocumentSchema,
+  durationSeconds: z.number().int(),
+  approval: approvalRouteSchema,
+});
+
+export const statusSchema = z.enum(REQUEST_STATUSES);
+
+export const requestViewSchema = z.object({
+  id: z.string(),
+  profile: z.string(),
+  requester: z.string().describe("the requester's principal (token sub)"),
+  requesterClaims: z.record(z.string(), z.string()),
+  initiator: z.string().optional().describe('the configured person who started the pipeline'),
+  status: statusSchema,
+  statusReason: z.string().optional(),
+  permissions: z.array(permissionSchema),
+  sessionPolicy: policyDocumentSchema,
+  sessionPolicyHash: z.string(),
+  durationSeconds: z.number().int(),
+  reason: z.string(),
+  context: z.record(z.string(), z.string()).optional(),
+  approval: approvalRouteSchema,
+  approvals: z.array(
+    z.object({
+      person: z.string(),
+      decision: z.enum(['approve', 'deny']),
+      channel: z.string(),
+      at: z.string(),
+      reason: z.string().optional(),
+    }),
+  ),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  approvalDeadline: z.string(),
+  issuedAt: z.string().optional(),
+  expiresAt: z.string().optional(),
+  credentialsDelivered: z.boolean(),
+});
+export type RequestView = z.infer<typeof requestViewSchema>;
+
+export const requestListSchema = z.object({
+  items: z.array(requestViewSchema),
+  nextCursor: z.string().optional(),
+});
+
+export const listQuerySchema = z.strictObject({
+  status: statusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(2048).optional(),
+});
+
+export const getQuerySchema = z.strictObject({
+  waitSeconds: z.coerce.number().int().min(0).max(20, 'must be at most 20').optional(),
+});
+
+export const credentialsSchema = z.object({
+  accessKeyId: z.string(),
+  secretAccessKey: z.string(),
+  sessionToken: z.string(),
+  expiration: z.string(),
+});
+
+export const auditEventSchema = z.object({
+  requestId: z.string(),
+  seq: z.number().int(),
+  type: z.string(),
+  actor: z.string(),
+  channel: z.string(),
+  at: z.string(),
+  from: statusSchema.optional(),
+  to: statusSchema.optional(),
+  sessionPolicyHash: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string().optional(),
+});

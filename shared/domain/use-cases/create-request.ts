@@ -1,0 +1,131 @@
+import type { CreateRequestBody } from '../../api/schemas.ts';
+import { profileOrThrow } from '../access.ts';
+import { approvalRouteFor } from '../approval.ts';
+import { chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
+import { claimSummary, initiatorOf } from '../claims.ts';
+import type { Deps } from '../deps.ts';
+import { ForbiddenError, ValidationError } from '../errors.ts';
+import { buildSessionPolicy } from '../policy/builder.ts';
+import { isReadOnly } from '../policy/catalogue.ts';
+import type { Profile } from '../profile.ts';
+import { isRequester } from '../requesters.ts';
+import { applyChange } from '../transition.ts';
+import type { AccessRequest, ApprovalRoute, Permission, PolicyDocument, Principal } from '../types.ts';
+
+export interface Evaluated {
+  profile: Profile;
+  permissions: Permission[];
+  sessionPolicy: PolicyDocument;
+  sessionPolicyJson: string;
+  durationSeconds: number;
+  route: ApprovalRoute;
+}
+
+/** Resolves the duration: the profile's default when omitted, never outside 900..profile max. */
+export function resolveDuration(profile: Profile, requested: number | undefined): number {
+  const seconds = requested ?? profile.defaultDurationSeconds;
+  if (seconds < 900) throw new ValidationError(`durationSeconds: ${seconds} is below the STS minimum of 900`);
+  if (seconds > profile.maxDurationSeconds) {
+    throw new ValidationError(
+      `durationSeconds: ${seconds} is above the maximum of profile ${profile.name} (${profile.maxDurationSeconds})`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * Everything a request would get, checked: profile exists (404), caller may request it (403),
+ * permissions inside the guardrails (403) and well-formed (400), duration allowed (400).
+ * Shared by create and preview, so the preview is exactly what a create would do.
+ */
+export async function evaluateRequest(deps: Deps, principal: Principal, body: CreateRequestBody): Promise<Evaluated> {
+  const profile = profileOrThrow(deps.config, body.profile);
+  if (!isRequester(profile, principal.claims)) {
+    throw new ForbiddenError(`principal ${principal.id} is not a requester of profile ${profile.name}`);
+  }
+  const built = await buildSessionPolicy(profile, body.permissions);
+  const durationSeconds = resolveDuration(profile, body.durationSeconds);
+  const route = approvalRouteFor(deps.config, profile, {
+    claims: principal.claims,
+    durationSeconds,
+    readOnly: await isReadOnly(built.permissions),
+  });
+  return {
+    profile,
+    permissions: built.permissions,
+    sessionPolicy: built.policy,
+    sessionPolicyJson: built.json,
+    durationSeconds,
+    route,
+  };
+}
+
+/** POST /requests: records the request (status pending_approval) and starts its workflow. */
+export async function createRequest(
+  deps: Deps,
+  principal: Principal,
+  body: CreateRequestBody,
+  idempotencyKey?: string,
+): Promise<{ request: AccessRequest; created: boolean }> {
+  const evaluated = await evaluateRequest(deps, principal, body);
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const id = deps.newId();
+  const sessionPolicyHash = sha256Hex(evaluated.sessionPolicyJson);
+  const initiator = initiatorOf(principal.claims, deps.config.people);
+  const base: Omit<AccessRequest, 'auditHead' | 'auditCount'> = {
+    id,
+    profile: evaluated.profile.name,
+    requester: principal.id,
+    requesterClaims: claimSummary(principal.claims),
+    ...(initiator !== undefined ? { initiator } : {}),
+    status: 'pending_approval',
+    permissions: evaluated.permissions,
+    sessionPolicy: evaluated.sessionPolicy,
+    sessionPolicyHash,
+    durationSeconds: evaluated.durationSeconds,
+    reason: body.reason,
+    ...(body.context !== undefined ? { context: body.context } : {}),
+    approvals: [],
+    approvalRoute: evaluated.route,
+    createdAt: at,
+    updatedAt: at,
+    approvalDeadline: new Date(now.getTime() + evaluated.profile.approval.timeoutSeconds * 1000).toISOString(),
+    version: 1,
+  };
+  const event = chainAuditEvent(id, 1, GENESIS_HASH, {
+    type: 'request_created',
+    actor: principal.id,
+    channel: 'api',
+    at,
+    to: 'pending_approval',
+    sessionPolicyHash,
+    detail: {
+      profile: base.profile,
+      durationSeconds: base.durationSeconds,
+      reason: base.reason,
+      route: evaluated.route.kind === 'auto' ? `auto (rule ${evaluated.route.rule})` : 'human',
+      ...(initiator !== undefined ? { initiator } : {}),
+    },
+  });
+  const request: AccessRequest = { ...base, auditHead: event.hash, auditCount: 1 };
+  const result = await deps.store.create(
+    request,
+    event,
+    idempotencyKey !== undefined ? { idempotencyKey } : undefined,
+  );
+  if (!result.created) return result;
+  try {
+    await deps.workflow.start(request);
+  } catch (error) {
+    // Nothing half-done: a request whose workflow did not start ends in `failed`, saying why.
+    const { next, event: failed } = applyChange(request, {
+      to: 'failed',
+      patch: { statusReason: 'the approval workflow could not be started' },
+      event: { type: 'request_failed', actor: 'jitvend', channel: 'system', at: deps.clock.now().toISOString() },
+    });
+    await deps.store.commit(request, next, failed);
+    throw error;
+  }
+  return result;
+}

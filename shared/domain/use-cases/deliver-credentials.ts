@@ -1,0 +1,75 @@
+import { isRequesterOf } from '../access.ts';
+import type { Deps } from '../deps.ts';
+import { ConcurrentUpdateError, ConflictError, ForbiddenError, GoneError } from '../errors.ts';
+import { applyChange } from '../transition.ts';
+import type { AccessRequest, IssuedCredentials, Principal } from '../types.ts';
+import { requestOrThrow } from './read-requests.ts';
+
+function notDeliverable(request: AccessRequest): Error {
+  if (request.status === 'issued' && request.credentialsDeliveredAt !== undefined) {
+    return new GoneError(`the credentials of request ${request.id} were already delivered`, {
+      extra: { status: request.status },
+    });
+  }
+  if (request.status === 'expired' || request.status === 'revoked' || request.status === 'issued') {
+    return new GoneError(`the credentials of request ${request.id} are gone: the request is ${request.status}`, {
+      extra: { status: request.status },
+    });
+  }
+  return new ConflictError(`request ${request.id} is ${request.status}: no credentials have been issued`, {
+    extra: { status: request.status },
+  });
+}
+
+/**
+ * POST /requests/{id}/credentials: the requester gets the credentials exactly once.
+ * The sealed copy is deleted in the same transaction that records the delivery.
+ */
+export async function deliverCredentials(deps: Deps, principal: Principal, id: string): Promise<IssuedCredentials> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const request = await requestOrThrow(deps, id);
+    if (!isRequesterOf(principal, request)) {
+      throw new ForbiddenError(`only the requester may fetch the credentials of request ${id}`);
+    }
+    const delivered = await tryDeliver(deps, principal, request);
+    if (delivered) return delivered;
+    // lost a race: decide again on the request as it is now (another fetch wins with 410)
+  }
+  throw new ConflictError(`request ${id} keeps changing; try again`);
+}
+
+async function tryDeliver(
+  deps: Deps,
+  principal: Principal,
+  request: AccessRequest,
+): Promise<IssuedCredentials | undefined> {
+  if (request.status !== 'issued' || request.credentialsDeliveredAt !== undefined) throw notDeliverable(request);
+  const sealed = await deps.store.getCredentials(request.id);
+  if (!sealed) throw notDeliverable(request);
+  const now = deps.clock.now();
+  if (new Date(sealed.expiration).getTime() <= now.getTime()) {
+    throw new GoneError(`the credentials of request ${request.id} have expired`, {
+      extra: { status: request.status },
+    });
+  }
+  const at = now.toISOString();
+  const { next, event } = applyChange(request, {
+    patch: { credentialsDeliveredAt: at },
+    event: {
+      type: 'credentials_delivered',
+      actor: principal.id,
+      channel: 'api',
+      at,
+      sessionPolicyHash: request.sessionPolicyHash,
+      detail: { expiration: sealed.expiration },
+    },
+  });
+  const credentials = await deps.vault.open(request.id, sealed);
+  try {
+    await deps.store.commit(request, next, event, { deleteCredentials: 'required' });
+  } catch (error) {
+    if (error instanceof ConcurrentUpdateError) return undefined;
+    throw error;
+  }
+  return credentials;
+}

@@ -1,0 +1,60 @@
+import { assertCanView, profilesApprovedBy } from '../access.ts';
+import type { Deps } from '../deps.ts';
+import { NotFoundError } from '../errors.ts';
+import type { Page } from '../ports.ts';
+import type { AccessRequest, AuditEvent, Principal, RequestStatus } from '../types.ts';
+
+export async function requestOrThrow(deps: Deps, id: string): Promise<AccessRequest> {
+  const request = await deps.store.get(id);
+  if (!request) throw new NotFoundError(`request ${id} does not exist`);
+  return request;
+}
+
+/**
+ * GET /requests/{id}: with waitSeconds, holds the answer until the status changes
+ * (or the time is up), so a pipeline waits without polling fast.
+ */
+export async function getRequest(
+  deps: Deps,
+  principal: Principal,
+  id: string,
+  waitSeconds = 0,
+): Promise<AccessRequest> {
+  let request = await requestOrThrow(deps, id);
+  assertCanView(deps.config, principal, request);
+  const initialStatus = request.status;
+  const deadline = deps.clock.now().getTime() + waitSeconds * 1000;
+  while (request.status === initialStatus) {
+    const remaining = deadline - deps.clock.now().getTime();
+    if (remaining <= 0) break;
+    const changed = await deps.watcher.waitForChange(id, request.version, remaining);
+    if (!changed) break;
+    request = changed;
+  }
+  return request;
+}
+
+/**
+ * GET /requests: approvers see the requests of the profiles they approve; everyone else
+ * sees their own. Newest first.
+ */
+export async function listRequests(
+  deps: Deps,
+  principal: Principal,
+  query: { status?: RequestStatus; limit: number; cursor?: string },
+): Promise<Page<AccessRequest>> {
+  const approves = new Set(profilesApprovedBy(deps.config, principal));
+  if (approves.size === 0) return deps.store.list({ ...query, requester: principal.id });
+  const page = await deps.store.list(query);
+  return {
+    ...page,
+    items: page.items.filter((r) => approves.has(r.profile) || r.requester === principal.id),
+  };
+}
+
+/** GET /requests/{id}/audit: the request's events, oldest first. */
+export async function requestAudit(deps: Deps, principal: Principal, id: string): Promise<AuditEvent[]> {
+  const request = await requestOrThrow(deps, id);
+  assertCanView(deps.config, principal, request);
+  return deps.store.listAudit(id);
+}

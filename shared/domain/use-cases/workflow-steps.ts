@@ -1,0 +1,158 @@
+/**
+ * The steps of the approval workflow (the Lambda tasks of the state machine in
+ * infra/constructs/workflow.ts; executed in process by the local stack).
+ */
+import type { Deps } from '../deps.ts';
+import { ConcurrentUpdateError, IssueError } from '../errors.ts';
+import { isTerminal } from '../lifecycle.ts';
+import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
+import { applyChange, type Change } from '../transition.ts';
+import type { AccessRequest, RequestStatus } from '../types.ts';
+import type { WorkflowSteps } from '../workflow-contract.ts';
+import { requestOrThrow } from './read-requests.ts';
+
+const SYSTEM = 'jitvend';
+
+/**
+ * Applies a change if the request is (still) in one of `from`; re-reads and retries when a
+ * concurrent writer got there first. Returns the new request, or undefined when the
+ * request is no longer in `from` (someone else decided: nothing to do).
+ */
+async function changeIf(
+  deps: Deps,
+  id: string,
+  from: readonly RequestStatus[],
+  change: (request: AccessRequest) => Change,
+  options?: Parameters<Deps['store']['commit']>[3],
+): Promise<AccessRequest | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const request = await requestOrThrow(deps, id);
+    if (!from.includes(request.status)) return undefined;
+    const { next, event } = applyChange(request, change(request));
+    try {
+      await deps.store.commit(request, next, event, options);
+      return next;
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+    }
+  }
+  throw new ConcurrentUpdateError(`request ${id} kept changing during a workflow step`);
+}
+
+/** Lambda error Causes are JSON ({errorMessage, errorType}); keep the message, bounded. */
+export function failureReason(error: { Error?: string; Cause?: string } | undefined): string {
+  let message = error?.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // not JSON: the cause is the message
+  }
+  message = message.replace(/\s+/g, ' ').trim();
+  const name = error?.Error ?? 'Error';
+  return `${name}: ${message || 'no details'}`.slice(0, 500);
+}
+
+export function workflowSteps(deps: Deps): WorkflowSteps {
+  const at = () => deps.clock.now().toISOString();
+  return {
+    async evaluate({ requestId }) {
+      const request = await requestOrThrow(deps, requestId);
+      if (request.status === 'approved') return { route: 'approved', approvalTimeoutSeconds: 1 };
+      if (request.status !== 'pending_approval') return { route: 'closed', approvalTimeoutSeconds: 1 };
+      const route = request.approvalRoute;
+      if (route.kind === 'auto') {
+        const approved = await changeIf(deps, requestId, ['pending_approval'], () => ({
+          to: 'approved',
+          event: {
+            type: 'request_approved',
+            actor: `rule:${route.rule}`,
+            channel: 'rule',
+            at: at(),
+            sessionPolicyHash: request.sessionPolicyHash,
+            detail: { rule: route.rule, why: `autoApprove rule ${route.rule} of profile ${request.profile} holds` },
+          },
+        }));
+        return { route: approved ? 'approved' : 'closed', approvalTimeoutSeconds: 1 };
+      }
+      const remaining = Math.ceil((new Date(request.approvalDeadline).getTime() - deps.clock.now().getTime()) / 1000);
+      return { route: 'human', approvalTimeoutSeconds: Math.max(1, remaining) };
+    },
+
+    async awaitApproval() {
+      // The human branch (task token kept server-side, approvers notified) is slice 2's work.
+      // Until then the task waits for its timeout and the request ends timed_out.
+    },
+
+    async issue({ requestId }) {
+      const request = await requestOrThrow(deps, requestId);
+      if (request.status !== 'approved') return { issued: false };
+      const profile = deps.config.profiles[request.profile];
+      if (!profile) throw new IssueError(`profile ${request.profile} is no longer configured`, false);
+      const sourceIdentity = sourceIdentityFor(request.id);
+      const credentials = await deps.issuer.assumeRole({
+        roleArn: profile.roleArn,
+        policy: JSON.stringify(request.sessionPolicy),
+        durationSeconds: request.durationSeconds,
+        sourceIdentity,
+        tags: sessionTagsFor({ requestId: request.id, profile: request.profile, requester: request.requester }),
+      });
+      const sealed = await deps.vault.seal(request.id, credentials);
+      const issued = await changeIf(
+        deps,
+        requestId,
+        ['approved'],
+        (current) => ({
+          to: 'issued',
+          patch: { issuedAt: at(), expiresAt: credentials.expiration },
+          event: {
+            type: 'credentials_issued',
+            actor: SYSTEM,
+            channel: 'workflow',
+            at: at(),
+            sessionPolicyHash: current.sessionPolicyHash,
+            detail: { roleArn: profile.roleArn, sourceIdentity, expiresAt: credentials.expiration },
+          },
+        }),
+        { putCredentials: sealed },
+      );
+      if (!issued) return { issued: false };
+      return { issued: true, expiresAt: credentials.expiration };
+    },
+
+    async markFailed({ requestId, error }) {
+      const reason = failureReason(error);
+      await changeIf(deps, requestId, ['pending_approval', 'approved'], () => ({
+        to: 'failed',
+        patch: { statusReason: reason },
+        event: { type: 'request_failed', actor: SYSTEM, channel: 'workflow', at: at(), detail: { reason } },
+      }));
+      return {};
+    },
+
+    async markTimedOut({ requestId }) {
+      await changeIf(deps, requestId, ['pending_approval'], (request) => ({
+        to: 'timed_out',
+        patch: { statusReason: `no decision before the approval deadline ${request.approvalDeadline}` },
+        event: { type: 'request_timed_out', actor: SYSTEM, channel: 'workflow', at: at() },
+      }));
+      return {};
+    },
+
+    async expire({ requestId }) {
+      const request = await requestOrThrow(deps, requestId);
+      if (isTerminal(request.status)) return {};
+      await changeIf(
+        deps,
+        requestId,
+        ['issued'],
+        () => ({
+          to: 'expired',
+          event: { type: 'request_expired', actor: SYSTEM, channel: 'workflow', at: at() },
+        }),
+        { deleteCredentials: 'if_present' },
+      );
+      return {};
+    },
+  };
+}
