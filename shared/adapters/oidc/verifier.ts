@@ -1,0 +1,290 @@
+/**
+ * Verifies the OIDC id tokens pipelines send as `Authorization: Bearer <token>` (GitHub
+ * Actions, GitLab `id_tokens`, the local identity provider, any configured issuer) and turns
+ * them into a Principal. Every failure is an UnauthenticatedError whose message says why and
+ * never contains the token.
+ */
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type FetchImplementation,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import { UnauthenticatedError } from '../../domain/errors.ts';
+import type { Clock } from '../../domain/ports.ts';
+import type { Person } from '../../domain/profile.ts';
+import type { Principal } from '../../domain/types.ts';
+
+export interface TrustedIssuer {
+  /** the exact `iss` value, e.g. `https://token.actions.githubusercontent.com` */
+  issuer: string;
+  /** accepted `aud` value(s); the token's `aud` must contain one of them */
+  audience: string | string[];
+  /**
+   * where the issuer's signing keys are published; default `<issuer>/.well-known/jwks`
+   * (right for GitHub Actions; GitLab.com publishes at `https://gitlab.com/oauth/discovery/keys`)
+   */
+  jwksUri?: string;
+  /** the signing keys themselves (local identity provider, tests): no fetch */
+  jwks?: JSONWebKeySet;
+}
+
+export interface OidcVerifierOptions {
+  issuers: TrustedIssuer[];
+  /** configured people; a token whose verified `email` claim matches one acts as that person */
+  people?: Record<string, Pick<Person, 'email'>>;
+  clock?: Clock;
+  /** leeway for `exp`, `nbf` and `iat` against clock skew; default 30 s */
+  clockToleranceSeconds?: number;
+  /** timeout of one JWKS fetch; default 5000 ms */
+  jwksTimeoutMs?: number;
+  /** fetch used for remote JWKS (tests); default the global fetch */
+  fetch?: FetchImplementation;
+}
+
+/** Asymmetric signature algorithms only: never `none` and never HMAC (HS*), whose key would be public. */
+export const ALLOWED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+/** Tokens larger than this are refused before any parsing (GitHub's are about 1.5 KB). */
+const MAX_TOKEN_CHARS = 16_384;
+
+interface IssuerEntry {
+  issuer: string;
+  audiences: string[];
+  keys: JWTVerifyGetKey;
+}
+
+export class OidcVerifier {
+  private readonly issuers = new Map<string, IssuerEntry>();
+  private readonly people: Record<string, Pick<Person, 'email'>>;
+  private readonly clock: Clock | undefined;
+  private readonly clockTolerance: number;
+
+  constructor(options: OidcVerifierOptions) {
+    this.people = options.people ?? {};
+    this.clock = options.clock;
+    this.clockTolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    for (const trusted of options.issuers) {
+      const audiences = Array.isArray(trusted.audience) ? trusted.audience : [trusted.audience];
+      if (audiences.length === 0) throw new Error(`trusted issuer ${trusted.issuer} needs an audience`);
+      // Built once per issuer: the remote set caches the keys and refetches only on an unknown kid
+      // (at most every 30 s) or after 10 minutes.
+      const keys = trusted.jwks
+        ? createLocalJWKSet(trusted.jwks)
+        : createRemoteJWKSet(new URL(trusted.jwksUri ?? defaultJwksUri(trusted.issuer)), {
+            timeoutDuration: options.jwksTimeoutMs ?? 5000,
+            ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+          });
+      this.issuers.set(trusted.issuer, { issuer: trusted.issuer, audiences, keys });
+    }
+  }
+
+  /** Verifies `Bearer <token>` (or a bare token) and returns who is calling. */
+  async verify(authorizationOrToken: string | undefined | null): Promise<Principal> {
+    const token = bearerToken(authorizationOrToken);
+    const trusted = this.trustedIssuerOf(token);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, trusted.keys, {
+        issuer: trusted.issuer,
+        audience: trusted.audiences,
+        algorithms: [...ALLOWED_ALGORITHMS],
+        clockTolerance: this.clockTolerance,
+        requiredClaims: ['exp', 'sub'],
+        ...(this.clock ? { currentDate: this.clock.now() } : {}),
+      }));
+    } catch (error) {
+      throw new UnauthenticatedError(reasonFor(error, trusted));
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw new UnauthenticatedError('token has no subject (sub) claim');
+    }
+    const claims: Record<string, unknown> = { ...payload };
+    const person = personOf(claims, this.people);
+    return {
+      id: payload.sub,
+      issuer: trusted.issuer,
+      claims,
+      ...(person ? { person } : {}),
+    };
+  }
+
+  /** Reads `iss` and `alg` from the unverified token to refuse it before any key fetch. */
+  private trustedIssuerOf(token: string): IssuerEntry {
+    let alg: unknown;
+    let iss: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw new UnauthenticatedError('malformed token: not a signed JWT');
+    }
+    if (typeof alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) {
+      throw new UnauthenticatedError(`token algorithm ${printable(alg)} is not allowed`);
+    }
+    if (typeof iss !== 'string') throw new UnauthenticatedError('token has no issuer (iss) claim');
+    const trusted = this.issuers.get(iss);
+    if (!trusted) throw new UnauthenticatedError(`issuer ${printable(iss)} is not trusted`);
+    return trusted;
+  }
+}
+
+function defaultJwksUri(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/jwks`;
+}
+
+function bearerToken(value: string | undefined | null): string {
+  const trimmed = value?.trim() ?? '';
+  if (trimmed === '' || trimmed.toLowerCase() === 'bearer') {
+    throw new UnauthenticatedError('missing bearer token');
+  }
+  let token = trimmed;
+  const space = trimmed.search(/\s/);
+  if (space !== -1) {
+    const scheme = trimmed.slice(0, space);
+    if (scheme.toLowerCase() !== 'bearer') throw new UnauthenticatedError('missing bearer token');
+    token = trimmed.slice(space).trim();
+  }
+  if (token === '') throw new UnauthenticatedError('missing bearer token');
+  if (token.length > MAX_TOKEN_CHARS) throw new UnauthenticatedError('token too large');
+  return token;
+}
+
+function reasonFor(error: unknown, trusted: IssuerEntry): string {
+  if (error instanceof errors.JWTExpired) return 'token expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return `token has no ${error.claim} claim`;
+    switch (error.claim) {
+      case 'aud':
+        return `audience mismatch: expected ${trusted.audiences.join(' or ')}`;
+      case 'nbf':
+        return 'token not yet valid (nbf is in the future)';
+      case 'iat':
+        return 'token issued in the future (iat)';
+      case 'iss':
+        return `issuer mismatch: expected ${trusted.issuer}`;
+      default:
+        return `invalid ${error.claim} claim`;
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'token algorithm is not allowed';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'token signature is invalid';
+  if (error instanceof errors.JWKSNoMatchingKey) {
+    return `no signing key of issuer ${trusted.issuer} matches the token`;
+  }
+  if (error instanceof errors.JWKSMultipleMatchingKeys) {
+    return `several signing keys of issuer ${trusted.issuer} match the token: it needs a kid`;
+  }
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return `could not get the signing keys of issuer ${trusted.issuer}`;
+  }
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) {
+    return 'malformed token';
+  }
+  if (error instanceof errors.JOSENotSupported) return 'token uses an unsupported key or algorithm';
+  if (error instanceof errors.JOSEError) return 'token verification failed';
+  // network failures while fetching the JWKS
+  return `could not get the signing keys of issuer ${trusted.issuer}`;
+}
+
+/** an untrusted value, made safe and short for an error message */
+function printable(value: unknown, maxChars = 200): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters on purpose
+  const safe = text.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return safe.length > maxChars ? `${safe.slice(0, maxChars)}…` : safe;
+}
+
+function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** The configured person whose email equals the token's `email` claim, unless `email_verified` is false. */
+export function personOf(
+  claims: Record<string, unknown>,
+  people: Record<string, Pick<Person, 'email'>>,
+): string | undefined {
+  const email = claims.email;
+  if (typeof email !== 'string' || email.trim() === '') return undefined;
+  if (claims.email_verified === false || claims.email_verified === 'false') return undefined;
+  const wanted = normalizeEmail(email);
+  for (const [name, person] of Object.entries(people)) {
+    if (person.email !== undefined && normalizeEmail(person.email) === wanted) return name;
+  }
+  return undefined;
+}
+
+/** The claims auditors and approvers care about, GitHub Actions and GitLab, in this order. */
+export const SUMMARY_CLAIMS = [
+  // GitHub Actions
+  'repository',
+  'ref',
+  'actor',
+  'run_id',
+  'run_attempt',
+  'workflow',
+  'job_workflow_ref',
+  'event_name',
+  'environment',
+  'sha',
+  // GitLab
+  'project_path',
+  'user_login',
+  'pipeline_id',
+  'pipeline_source',
+  'job_id',
+  // any issuer
+  'email',
+] as const;
+
+const MAX_SUMMARY_VALUE_CHARS = 512;
+
+/** `SUMMARY_CLAIMS` present in the claims, as strings (strings, numbers and booleans only). */
+export function principalSummary(claims: Record<string, unknown>): Record<string, string> {
+  const summary: Record<string, string> = {};
+  for (const name of SUMMARY_CLAIMS) {
+    const value = claims[name];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      summary[name] = printable(String(value), MAX_SUMMARY_VALUE_CHARS);
+    }
+  }
+  return summary;
+}
+
+/**
+ * The configured person who started the pipeline: `github` equal to the token's `actor`
+ * (GitHub Actions) or `gitlab` equal to its `user_login` (GitLab). Both sites treat user
+ * names case-insensitively, and so does this.
+ */
+export function initiatorOf(
+  claims: Record<string, unknown>,
+  people: Record<string, Pick<Person, 'github' | 'gitlab'>>,
+): string | undefined {
+  const actor = typeof claims.actor === 'string' ? claims.actor.toLowerCase() : undefined;
+  const login = typeof claims.user_login === 'string' ? claims.user_login.toLowerCase() : undefined;
+  for (const [name, person] of Object.entries(people)) {
+    if (actor && person.github?.toLowerCase() === actor) return name;
+    if (login && person.gitlab?.toLowerCase() === login) return name;
+  }
+  return undefined;
+}

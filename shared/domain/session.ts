@@ -1,0 +1,84 @@
+/**
+ * How an issued STS session is named and tagged, so that CloudTrail links every call made
+ * with it back to its request. STS's own rules are written down here once (no AWS imports):
+ * the STS adapter sends what these functions build, and the local STS stand-in checks them.
+ */
+import { ValidationError } from './errors.ts';
+
+/** AssumeRole's DurationSeconds bounds for role chaining (the vending function's role assumes the target). */
+export const MIN_SESSION_DURATION_SECONDS = 900;
+export const MAX_SESSION_DURATION_SECONDS = 3600;
+/** Plaintext limit of an inline session policy. */
+export const MAX_SESSION_POLICY_CHARS = 2048;
+export const MAX_SESSION_TAGS = 50;
+export const MAX_TAG_KEY_CHARS = 128;
+export const MAX_TAG_VALUE_CHARS = 256;
+
+/** STS's rule for SourceIdentity and RoleSessionName: 2 to 64 characters of `[A-Za-z0-9_.,+=@-]`. */
+const SOURCE_IDENTITY_PATTERN = /^[A-Za-z0-9_.,+=@-]{2,64}$/;
+/** Characters STS allows in session tag keys and values. */
+const TAG_CHARS_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const TAG_CHAR_DISALLOWED = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
+
+export const SESSION_TAG_REQUEST = 'jitvend:request';
+export const SESSION_TAG_PROFILE = 'jitvend:profile';
+export const SESSION_TAG_REQUESTER = 'jitvend:requester';
+
+export function isValidSourceIdentity(value: string): boolean {
+  return SOURCE_IDENTITY_PATTERN.test(value);
+}
+
+/** `jitvend-<requestId>`: the session's SourceIdentity and RoleSessionName. */
+export function sourceIdentityFor(requestId: string): string {
+  const sourceIdentity = `jitvend-${requestId}`;
+  if (!isValidSourceIdentity(sourceIdentity)) {
+    throw new ValidationError(
+      'request id cannot form an STS source identity (2 to 64 characters of A-Z a-z 0-9 _ . , + = @ -)',
+    );
+  }
+  return sourceIdentity;
+}
+
+/** length in characters as STS counts them (code points, not UTF-16 units) */
+function charCount(value: string): number {
+  return Array.from(value).length;
+}
+
+export function isValidTagKey(key: string): boolean {
+  const length = charCount(key);
+  return length >= 1 && length <= MAX_TAG_KEY_CHARS && TAG_CHARS_PATTERN.test(key);
+}
+
+export function isValidTagValue(value: string): boolean {
+  return charCount(value) <= MAX_TAG_VALUE_CHARS && TAG_CHARS_PATTERN.test(value);
+}
+
+/**
+ * Makes any string a valid session tag value: each character STS does not allow becomes `_`
+ * (`#`, `*`, `(`, control characters...), and the result is cut to 256 characters.
+ */
+export function sanitizeTagValue(value: string): string {
+  return Array.from(value.replace(TAG_CHAR_DISALLOWED, '_')).slice(0, MAX_TAG_VALUE_CHARS).join('');
+}
+
+/** Same as sanitizeTagValue for keys: at most 128 characters and never empty. */
+export function sanitizeTagKey(key: string): string {
+  const sanitized = Array.from(key.replace(TAG_CHAR_DISALLOWED, '_')).slice(0, MAX_TAG_KEY_CHARS).join('');
+  return sanitized === '' ? '_' : sanitized;
+}
+
+export interface SessionTagInput {
+  requestId: string;
+  profile: string;
+  /** the requester's principal id, e.g. `repo:acme/orders:ref:refs/heads/main` */
+  requester: string;
+}
+
+/** The session tags of an issued session: `jitvend:request`, `jitvend:profile`, `jitvend:requester`. */
+export function sessionTagsFor(input: SessionTagInput): Record<string, string> {
+  return {
+    [SESSION_TAG_REQUEST]: sanitizeTagValue(input.requestId),
+    [SESSION_TAG_PROFILE]: sanitizeTagValue(input.profile),
+    [SESSION_TAG_REQUESTER]: sanitizeTagValue(input.requester),
+  };
+}
