@@ -15,7 +15,7 @@ export interface Runtime extends Deps {
 
 let current: Runtime | Promise<Runtime> | undefined;
 
-export function setRuntime(runtime: Runtime | undefined): void {
+export function setRuntime(runtime: Runtime | Promise<Runtime> | undefined): void {
   current = runtime;
 }
 

@@ -1,47 +1,63 @@
 import type { Person } from './profile.ts';
 
-/** Claims auditors and approvers care about (GitHub Actions and GitLab id_tokens). */
-const SUMMARY_CLAIMS = [
-  'iss',
-  'sub',
+/** The claims auditors and approvers care about, GitHub Actions and GitLab, in this order. */
+export const SUMMARY_CLAIMS = [
+  // GitHub Actions
   'repository',
-  'repository_owner',
   'ref',
-  'sha',
   'actor',
-  'workflow',
-  'job_workflow_ref',
-  'environment',
   'run_id',
   'run_attempt',
+  'workflow',
+  'job_workflow_ref',
   'event_name',
+  'environment',
+  'sha',
+  // GitLab
   'project_path',
   'user_login',
   'pipeline_id',
   'pipeline_source',
+  'job_id',
+  // any issuer
   'email',
 ] as const;
 
-/** The requester's notable claims as strings (for the request record and approvers). */
-export function claimSummary(claims: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of SUMMARY_CLAIMS) {
-    const value = claims[key];
+const MAX_SUMMARY_VALUE_CHARS = 512;
+
+/** `SUMMARY_CLAIMS` present in the claims, as strings (strings, numbers and booleans only). */
+export function principalSummary(claims: Record<string, unknown>): Record<string, string> {
+  const summary: Record<string, string> = {};
+  for (const name of SUMMARY_CLAIMS) {
+    const value = claims[name];
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      out[key] = String(value).slice(0, 256);
+      summary[name] = printable(String(value), MAX_SUMMARY_VALUE_CHARS);
     }
   }
-  return out;
+  return summary;
 }
 
-/** The configured person who started the pipeline: GitHub `actor` or GitLab `user_login`. */
-export function initiatorOf(claims: Record<string, unknown>, people: Record<string, Person>): string | undefined {
-  const actor = typeof claims.actor === 'string' ? claims.actor : undefined;
-  const login = typeof claims.user_login === 'string' ? claims.user_login : undefined;
+/**
+ * The configured person who started the pipeline: `github` equal to the token's `actor`
+ * (GitHub Actions) or `gitlab` equal to its `user_login` (GitLab). Both sites treat user
+ * names case-insensitively, and so does this.
+ */
+export function initiatorOf(
+  claims: Record<string, unknown>,
+  people: Record<string, Pick<Person, 'github' | 'gitlab'>>,
+): string | undefined {
+  const actor = typeof claims.actor === 'string' ? claims.actor.toLowerCase() : undefined;
+  const login = typeof claims.user_login === 'string' ? claims.user_login.toLowerCase() : undefined;
   for (const [name, person] of Object.entries(people)) {
-    if (actor !== undefined && person.github !== undefined && person.github.toLowerCase() === actor.toLowerCase())
-      return name;
-    if (login !== undefined && person.gitlab !== undefined && person.gitlab === login) return name;
+    if (actor && person.github?.toLowerCase() === actor) return name;
+    if (login && person.gitlab?.toLowerCase() === login) return name;
   }
   return undefined;
+}
+
+function printable(value: unknown, maxChars = 200): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters on purpose
+  const safe = text.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return safe.length > maxChars ? `${safe.slice(0, maxChars)}…` : safe;
 }

@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import { type FetchImplementation, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalOidcIssuer } from '../../local/oidc-issuer.ts';
-import {
-  initiatorOf,
-  OidcVerifier,
-  type OidcVerifierOptions,
-  principalSummary,
-} from '../../shared/adapters/oidc/verifier.ts';
+import { OidcVerifier, type OidcVerifierOptions } from '../../shared/adapters/oidc/verifier.ts';
+import { initiatorOf, principalSummary } from '../../shared/domain/claims.ts';
 import { UnauthenticatedError } from '../../shared/domain/errors.ts';
 import type { Clock } from '../../shared/domain/ports.ts';
 

@@ -2,7 +2,7 @@ import type { CreateRequestBody } from '../../api/schemas.ts';
 import { profileOrThrow } from '../access.ts';
 import { approvalRouteFor } from '../approval.ts';
 import { chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
-import { claimSummary, initiatorOf } from '../claims.ts';
+import { initiatorOf, principalSummary } from '../claims.ts';
 import type { Deps } from '../deps.ts';
 import { ForbiddenError, ValidationError } from '../errors.ts';
 import { buildSessionPolicy } from '../policy/builder.ts';
@@ -77,7 +77,7 @@ export async function createRequest(
     id,
     profile: evaluated.profile.name,
     requester: principal.id,
-    requesterClaims: claimSummary(principal.claims),
+    requesterClaims: principalSummary(principal.claims),
     ...(initiator !== undefined ? { initiator } : {}),
     status: 'pending_approval',
     permissions: evaluated.permissions,

@@ -1,0 +1,51 @@
+/**
+ * `npm start`: the local stack in the foreground. Prints the URL and a copy-paste example;
+ * Ctrl-C stops everything cleanly (DynamoDB Local included). Data stays under .jitvend/.
+ */
+import { ConfigError } from '../shared/config.ts';
+import { startLocalStack } from './stack.ts';
+
+async function main(): Promise<void> {
+  const stack = await startLocalStack();
+  const { url } = stack;
+  const profile = Object.keys(stack.runtime.config.profiles)[0] ?? 'orders-it';
+  process.stdout.write(
+    [
+      '',
+      `jitvend local stack is up at ${url}  (data: ${stack.dataDir})`,
+      '',
+      'Try it (a pipeline of acme/orders on main asking for read-only access, auto-approved):',
+      '',
+      `  export JITVEND_API=${url}`,
+      `  export JITVEND_TOKEN=$(curl -s -X POST $JITVEND_API/.local/oidc/token -H 'content-type: application/json' \\`,
+      `      -d '{"claims":{"sub":"repo:acme/orders:ref:refs/heads/main","repository":"acme/orders","ref":"refs/heads/main","actor":"carol"}}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).token')`,
+      `  npm run --silent jitvend -- request --profile ${profile} \\`,
+      `      --allow 'dynamodb:GetItem,dynamodb:Query=arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-*' \\`,
+      `      --duration 15m --reason "integration tests" --wait --format env`,
+      '',
+      `API: ${url}/openapi.json   health: ${url}/health   Ctrl-C to stop`,
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\n[jitvend] ${signal}: stopping…\n`);
+    stack.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`jitvend: ${error.message}\n`);
+  } else {
+    process.stderr.write(`jitvend: could not start the local stack: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

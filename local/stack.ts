@@ -1,0 +1,147 @@
+/**
+ * The local stack: jitvend whole on one machine, no AWS account, no Docker.
+ * DynamoDB Local (AWS's own engine) keeps the data under the data dir, the synthesized
+ * Step Functions definition runs in process, the same Lambda handlers answer HTTP, and
+ * clearly-local stand-ins replace STS and the OIDC identity provider.
+ */
+import './polyfills.ts';
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setRuntime, type Runtime } from '../functions/runtime.ts';
+import { AesGcmVault, loadOrCreateKeyFile } from '../shared/adapters/crypto/aes-gcm-vault.ts';
+import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
+import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
+import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
+import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
+import { loadConfig, type LoadedConfig } from '../shared/config.ts';
+import { isTerminal } from '../shared/domain/lifecycle.ts';
+import { type Clock, systemClock } from '../shared/domain/ports.ts';
+import { workflowSteps } from '../shared/domain/use-cases/workflow-steps.ts';
+import { loadWorkflowDefinition } from '../infra/workflow-definition.ts';
+import { startDynamoDbLocal, localClientConfig } from './dynamodb-local.ts';
+import { localRoutes } from './local-routes.ts';
+import { consoleLogger, type LogLevel } from './logger.ts';
+import { EventWatcher, NotifyingStore } from './notifying-store.ts';
+import { LocalOidcIssuer } from './oidc-issuer.ts';
+import { startServer } from './server.ts';
+import { LocalCredentialIssuer } from './sts-stand-in.ts';
+import { LocalWorkflowRunner } from './workflow-runner.ts';
+
+export const LOCAL_TABLE_NAME = 'jitvend-local';
+
+export interface LocalStackOptions {
+  dataDir?: string;
+  host?: string;
+  /** 0 picks a free port */
+  port?: number;
+  configPath?: string;
+  config?: LoadedConfig;
+  logLevel?: LogLevel;
+  clock?: Clock;
+  /** per Wait state, in ms (tests) */
+  waitTimeOverrides?: Record<string, number>;
+}
+
+export interface LocalStack {
+  url: string;
+  dataDir: string;
+  runtime: Runtime;
+  oidc: LocalOidcIssuer;
+  sts: LocalCredentialIssuer;
+  workflow: LocalWorkflowRunner;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir ?? process.env.JITVEND_DATA_DIR ?? '.jitvend');
+  const host = options.host ?? '127.0.0.1';
+  const logger = consoleLogger(options.logLevel ?? 'info');
+  const clock = options.clock ?? systemClock;
+  const config = options.config ?? loadConfig(options.configPath);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  // Requests that arrive while we start wait for the runtime instead of reaching for AWS.
+  let ready!: (runtime: Runtime) => void;
+  setRuntime(new Promise<Runtime>((r) => (ready = r)));
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => logger.warn('stop step failed', { error: String(error) }));
+    }
+  };
+  try {
+    const [dynamo, definition] = await Promise.all([
+      startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
+      loadWorkflowDefinition(),
+    ]);
+    cleanups.push(() => dynamo.stop());
+    const client = createDocumentClient(localClientConfig(dynamo.endpoint));
+    await ensureTable(client, LOCAL_TABLE_NAME);
+    cleanups.push(async () => client.destroy());
+    const store = new NotifyingStore(new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client }));
+
+    const sts = new LocalCredentialIssuer({ clock });
+    const vault = new AesGcmVault(await loadOrCreateKeyFile(join(dataDir, 'credentials.key')));
+    const runtimeBase = {
+      config,
+      store,
+      issuer: sts,
+      vault,
+      watcher: new EventWatcher(store),
+      clock,
+      newId: randomUUID,
+      logger,
+    };
+
+    let oidc: LocalOidcIssuer | undefined;
+    const server = await startServer({
+      host,
+      port: options.port ?? Number(process.env.PORT ?? 8787),
+      localRoutes: (req, url, body) => {
+        if (!oidc) return Promise.resolve(undefined);
+        return localRoutes({ oidc, outbox: () => [] })(req, url, body);
+      },
+      onError: (error) => logger.error('local server error', { error: String(error) }),
+    });
+    cleanups.push(() => server.close());
+    oidc = await LocalOidcIssuer.load(dataDir, `${server.url}/.local/oidc`, { clock });
+
+    const runtime: Runtime = {
+      ...runtimeBase,
+      workflow: undefined as never,
+      verifier: new OidcVerifier({ issuers: [...config.issuers, oidc.trustedIssuer()], people: config.people, clock }),
+      publicUrl: server.url,
+    };
+    const workflow = new LocalWorkflowRunner({
+      definition,
+      steps: workflowSteps(runtime),
+      ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
+      logger,
+    });
+    runtime.workflow = workflow;
+    cleanups.push(() => workflow.stop());
+    ready(runtime);
+
+    // A restart loses nothing: every request still in flight picks up where it was.
+    let resumed = 0;
+    for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+      const page = await store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const request of page.items) {
+        if (!isTerminal(request.status)) {
+          workflow.resume(request);
+          resumed++;
+        }
+      }
+      cursor = page.nextCursor;
+    }
+    if (resumed > 0) logger.info(`resumed ${resumed} request(s) in flight`);
+
+    return { url: server.url, dataDir, runtime, oidc, sts, workflow, stop };
+  } catch (error) {
+    await stop();
+    setRuntime(undefined);
+    throw error;
+  }
+}
