@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { type Command, Option } from 'commander';
+import type { ApiClient } from '../api-client.ts';
+import type { Credentials, RequestView } from '../api-types.ts';
+import { parseDuration } from '../args.ts';
+import { cacheDir, cacheKey, readCachedCredentials, writeCachedCredentials } from '../cache.ts';
+import type { CliContext } from '../context.ts';
+import { ApiError, ExitCode, InterruptedError } from '../errors.ts';
+import {
+  CREDENTIAL_FORMATS,
+  type CredentialFormat,
+  formatCredentials,
+  formatJson,
+  sanitize,
+} from '../format.ts';
+import { waitUntilIssued } from '../wait.ts';
+import {
+  addRequestBodyOptions,
+  commanderParser,
+  type RequestBodyOptions,
+  requestBodyFrom,
+} from './request-options.ts';
+
+interface RequestOptions extends RequestBodyOptions {
+  wait?: boolean;
+  format: CredentialFormat;
+  idempotencyKey?: string;
+  waitTimeout?: number;
+  cache: boolean;
+}
+
+const CANCEL_ON_INTERRUPT_TIMEOUT_MS = 5_000;
+const CREDENTIALS_NOT_READY_RETRIES = 3;
+const CREDENTIALS_NOT_READY_PAUSE_MS = 1_000;
+
+export function registerRequest(
+  program: Command,
+  context: () => CliContext,
+  done: (code: number) => void,
+): void {
+  const command = program
+    .command('request')
+    .summary('request access; with --wait, wait for approval and print the credentials')
+    .description(
+      'Request access to a profile. Prints the request id; with --wait, waits for approval\n' +
+        '(status line on stderr) and prints the credentials on stdout, e.g.\n' +
+        '  eval "$(jitvend request --profile orders-it --allow dynamodb:Query=arn:aws:dynamodb:... --reason IT --wait)"',
+    );
+  addRequestBodyOptions(command, { reasonRequired: true })
+    .option('--wait', 'wait for approval and print the credentials (implied by --format credential-process)')
+    .addOption(
+      new Option('--format <format>', 'output: env (shell exports), json, credential-process (AWS SDK JSON)')
+        .choices(CREDENTIAL_FORMATS)
+        .default('env'),
+    )
+    .option(
+      '--idempotency-key <key>',
+      'sent as Idempotency-Key: the same key returns the same request (default: random)',
+    )
+    .addOption(
+      new Option(
+        '--wait-timeout <duration>',
+        'stop waiting after this long (exit 6); the request stays',
+      ).argParser(commanderParser<number>((value) => parseDuration(value))),
+    )
+    .option('--no-cache', 'credential-process: always make a new request, ignore cached credentials')
+    .action(async (options: RequestOptions) => done(await runRequest(options, context())));
+}
+
+export async function runRequest(options: RequestOptions, context: CliContext): Promise<number> {
+  const { io } = context;
+  const body = requestBodyFrom(options);
+  const wait = options.wait || options.format === 'credential-process';
+  const cache =
+    options.format === 'credential-process' && options.cache
+      ? {
+          dir: cacheDir(io.env, io.homeDir),
+          key: cacheKey({
+            api: context.api,
+            profile: body.profile,
+            permissions: body.permissions,
+            durationSeconds: body.durationSeconds,
+          }),
+        }
+      : undefined;
+  if (cache) {
+    const cached = await readCachedCredentials(cache.dir, cache.key, io.now());
+    if (cached) {
+      io.stdout.write(formatCredentials(cached.credentials, options.format, cached.requestId));
+      return ExitCode.ok;
+    }
+  }
+
+  const client = context.client();
+  const created = await client.createRequest(body, options.idempotencyKey ?? randomUUID());
+  io.stderr.write(
+    `jitvend: request ${sanitize(created.id)} created (profile ${sanitize(created.profile)})\n`,
+  );
+  if (!wait) {
+    io.stdout.write(options.format === 'json' ? formatJson(created) : `${created.id}\n`);
+    return ExitCode.ok;
+  }
+
+  const issued = await waitOrCancel(client, created, options, context);
+  const credentials = await fetchCredentials(client, issued.id, context);
+  if (cache) {
+    await writeCachedCredentials(cache.dir, cache.key, { requestId: issued.id, credentials }).catch((error) =>
+      io.stderr.write(`jitvend: warning: could not cache the credentials: ${sanitize(String(error))}\n`),
+    );
+  }
+  io.stdout.write(formatCredentials(credentials, options.format, issued.id));
+  io.stderr.write(
+    `jitvend: credentials for request ${sanitize(issued.id)} valid until ${sanitize(credentials.expiration)}\n`,
+  );
+  return ExitCode.ok;
+}
+
+/**
+ * Waits for the request to be issued. If the CLI is interrupted (Ctrl-C, or the CI job
+ * cancelled) before that, the request is cancelled so approvers are not asked for a run
+ * that is gone.
+ */
+async function waitOrCancel(
+  client: ApiClient,
+  created: RequestView,
+  options: RequestOptions,
+  context: CliContext,
+): Promise<RequestView> {
+  try {
+    return await waitUntilIssued(client, created, {
+      io: context.io,
+      waitTimeoutSeconds: options.waitTimeout,
+    });
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    const id = sanitize(created.id);
+    try {
+      await context.clientWith(AbortSignal.timeout(CANCEL_ON_INTERRUPT_TIMEOUT_MS)).cancel(created.id);
+      throw new InterruptedError(`interrupted: request ${id} cancelled`);
+    } catch (cancelError) {
+      if (cancelError instanceof InterruptedError) throw cancelError;
+      const why = cancelError instanceof Error ? sanitize(cancelError.message) : 'unknown error';
+      throw new InterruptedError(`interrupted: request ${id} could not be cancelled (${why})`);
+    }
+  }
+}
+
+/** Fetches the credentials once; a 409 right after `issued` (a race in the API) is retried briefly. */
+async function fetchCredentials(client: ApiClient, id: string, context: CliContext): Promise<Credentials> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.fetchCredentials(id);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 409 && attempt <= CREDENTIALS_NOT_READY_RETRIES))
+        throw error;
+      await context.io.sleep(CREDENTIALS_NOT_READY_PAUSE_MS, context.io.signal);
+    }
+  }
+}
