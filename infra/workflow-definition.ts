@@ -1,0 +1,151 @@
+/**
+ * The approval workflow's ASL definition as a plain object, taken from a synthesized
+ * CloudFormation template: the very definition the deployed stack gets, with its few
+ * CloudFormation tokens resolved so it runs locally (local/workflow-runner.ts).
+ *
+ * Each step function's ARN is rewritten to name its step (`function:jitvend-step-<step>`,
+ * found from the `jitvend:workflow-step` tag the ApprovalWorkflow construct puts on it),
+ * so a local interpreter maps every Task state to its step from the definition itself.
+ */
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import {
+  stepFunctionName,
+  WORKFLOW_STEP_NAMES,
+  WORKFLOW_STEP_TAG,
+  type WorkflowStepName,
+} from '../shared/domain/workflow-contract.ts';
+import { ApprovalWorkflow } from './constructs/workflow.ts';
+
+/** An Amazon States Language definition (JSONPath), as a plain JSON object. */
+export interface WorkflowDefinition {
+  StartAt: string;
+  States: Record<string, Record<string, unknown>>;
+  Comment?: string;
+  TimeoutSeconds?: number;
+}
+
+interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+/** The part of a synthesized CloudFormation template this module reads. */
+export interface CfnTemplate {
+  Resources?: Record<string, CfnResource>;
+}
+
+/** What the pseudo parameters resolve to (the local stack has no account). */
+export interface DefinitionEnvironment {
+  partition?: string;
+  region?: string;
+  account?: string;
+}
+
+const STATE_MACHINE_TYPE = 'AWS::StepFunctions::StateMachine';
+
+/**
+ * The definition of the state machine `logicalId` (or of the template's only state
+ * machine), tokens resolved. Throws on a token it cannot resolve, naming it.
+ */
+export function workflowDefinitionFromTemplate(
+  template: CfnTemplate,
+  logicalId?: string,
+  env: DefinitionEnvironment = {},
+): WorkflowDefinition {
+  const resources = template.Resources ?? {};
+  const machines = Object.entries(resources).filter(
+    ([id, r]) => r.Type === STATE_MACHINE_TYPE && (!logicalId || id === logicalId),
+  );
+  if (machines.length !== 1) {
+    throw new Error(
+      logicalId
+        ? `no ${STATE_MACHINE_TYPE} with logical id ${logicalId} in the template`
+        : `expected exactly one ${STATE_MACHINE_TYPE} in the template, found ${machines.length}: pass its logical id`,
+    );
+  }
+  const properties = machines[0]![1].Properties ?? {};
+  if (properties.DefinitionSubstitutions !== undefined || properties.DefinitionS3Location !== undefined) {
+    throw new Error('state machines with DefinitionSubstitutions or DefinitionS3Location are not supported');
+  }
+  const partition = env.partition ?? 'aws';
+  const region = env.region ?? 'us-east-1';
+  const account = env.account ?? '123456789012';
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': partition,
+    'AWS::Region': region,
+    'AWS::AccountId': account,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+
+  const functionArn = (id: string): string => {
+    const resource = resources[id];
+    if (resource?.Type !== 'AWS::Lambda::Function')
+      throw new Error(`cannot resolve the ARN of ${id}: not a Lambda function`);
+    const tags = (resource.Properties?.Tags ?? []) as { Key: string; Value: string }[];
+    const step = tags.find((tag) => tag.Key === WORKFLOW_STEP_TAG)?.Value;
+    const name = step ? stepFunctionName(step as WorkflowStepName) : id;
+    return `arn:${partition}:lambda:${region}:${account}:function:${name}`;
+  };
+
+  const resolve = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const token = value as Record<string, unknown>;
+    if (Array.isArray(token['Fn::Join'])) {
+      const [separator, parts] = token['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(separator);
+    }
+    if (typeof token.Ref === 'string' && token.Ref in pseudo) return pseudo[token.Ref]!;
+    const getAtt = token['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && getAtt[1] === 'Arn') return functionArn(String(getAtt[0]));
+    throw new Error(`cannot resolve the token ${JSON.stringify(value)} in the state machine definition`);
+  };
+
+  return JSON.parse(resolve(properties.DefinitionString)) as WorkflowDefinition;
+}
+
+/**
+ * Synthesizes a stack holding only the workflow (with placeholder step functions) and
+ * returns its template and the state machine's logical id. Takes a few seconds.
+ */
+export function synthesizeWorkflowOnlyStack(): { template: CfnTemplate; logicalId: string } {
+  const app = new App();
+  const stack = new Stack(app, 'JitvendWorkflowOnly', {
+    env: { account: '123456789012', region: 'us-east-1' },
+  });
+  const functions = {} as Record<WorkflowStepName, lambda.IFunction>;
+  for (const step of WORKFLOW_STEP_NAMES) {
+    functions[step] = new lambda.Function(stack, `Placeholder-${step}`, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({});'),
+    });
+  }
+  const workflow = new ApprovalWorkflow(stack, 'Workflow', { functions });
+  const logicalId = stack.getLogicalId(workflow.stateMachine.node.defaultChild as CfnElement);
+  const template = app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
+  return { template, logicalId };
+}
+
+let cached: WorkflowDefinition | undefined;
+
+/**
+ * The workflow definition for the local stack and the workflow tests: synthesized once
+ * per process (CDK synth takes seconds), then served from memory. Each call returns a
+ * fresh copy, so callers may change it (e.g. `StartAt`) freely.
+ */
+export function localWorkflowDefinition(): WorkflowDefinition {
+  if (!cached) {
+    const { template, logicalId } = synthesizeWorkflowOnlyStack();
+    cached = workflowDefinitionFromTemplate(template, logicalId);
+  }
+  return structuredClone(cached);
+}
+
+/**
+ * localWorkflowDefinition for startup code that loads other things concurrently: yields
+ * once first, so I/O started just before (e.g. a child process) gets going during the synth.
+ */
+export async function loadWorkflowDefinition(): Promise<WorkflowDefinition> {
+  await new Promise((resolve) => setImmediate(resolve));
+  return localWorkflowDefinition();
+}
