@@ -1,0 +1,458 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConcurrentUpdateError, ValidationError } from '../../domain/errors.ts';
+import type { CommitOptions, ListQuery, Page, RequestStore, SealedCredentials } from '../../domain/ports.ts';
+import type { AccessRequest, AuditEvent } from '../../domain/types.ts';
+import { defaultDocumentClient } from './client.ts';
+import {
+  AUDIT_SK_PREFIX,
+  type IndexDefinition,
+  type ItemType,
+  keys,
+  LIST_PARTITION,
+  REQUESTS_TABLE,
+} from './table.ts';
+
+export interface DynamoDbRequestStoreOptions {
+  tableName: string;
+  /** defaults to the module-level client (see client.ts) */
+  client?: DynamoDBDocumentClient;
+  /** most Query pages one `list` call reads when a status filter drops items (default 5) */
+  maxListPages?: number;
+  /** items evaluated per Query page when a status filter applies (default 100; DynamoDB filters after Limit) */
+  filteredPageSize?: number;
+}
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** attributes that exist only for storage, removed when an item is read back into the domain */
+const STORAGE_ATTRIBUTES = ['PK', 'SK', 'itemType', 'listPartition', 'listKey'] as const;
+/** retries of a create whose transaction collided with another one on the same idempotency key */
+const CREATE_CONFLICT_RETRIES = 3;
+
+/**
+ * RequestStore on one DynamoDB table (design in table.ts and docs/storage.md).
+ * Calls per operation: create 1 (2 on an idempotent replay), get 1, commit 1, getCredentials 1,
+ * listAudit 1 per 1 MB of events, list 1 per page (status filters on a requester's list may read
+ * up to `maxListPages`).
+ */
+export class DynamoDbRequestStore implements RequestStore {
+  readonly #tableName: string;
+  readonly #client: DynamoDBDocumentClient;
+  readonly #maxListPages: number;
+  readonly #filteredPageSize: number;
+
+  constructor(options: DynamoDbRequestStoreOptions) {
+    this.#tableName = options.tableName;
+    this.#client = options.client ?? defaultDocumentClient();
+    this.#maxListPages = options.maxListPages ?? 5;
+    this.#filteredPageSize = options.filteredPageSize ?? 100;
+  }
+
+  async create(
+    request: AccessRequest,
+    event: AuditEvent,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<{ request: AccessRequest; created: boolean }> {
+    assertEventOf(request.id, event);
+    const transactItems: TransactItem[] = [
+      this.#putNew(requestItem(request)),
+      this.#putNew(auditItem(event)),
+    ];
+    const idempotencyKey =
+      options.idempotencyKey === undefined
+        ? undefined
+        : keys.idempotency(request.requester, options.idempotencyKey);
+    if (idempotencyKey) {
+      transactItems.push({
+        Put: {
+          TableName: this.#tableName,
+          Item: {
+            ...idempotencyKey,
+            itemType: 'idempotency' satisfies ItemType,
+            requestId: request.id,
+            createdAt: request.createdAt,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+    }
+    const input: TransactWriteCommandInput = {
+      TransactItems: transactItems,
+      ClientRequestToken: randomUUID(),
+    };
+
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#client.send(new TransactWriteCommand(input));
+        return { request, created: true };
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (!reasons) throw error;
+        const idempotency = idempotencyKey ? reasons[2] : undefined;
+        if (idempotencyKey && idempotency?.Code === 'ConditionalCheckFailed') {
+          const existing = await this.#readIdempotentReplay(idempotencyKey, idempotency.Item);
+          return { request: existing, created: false };
+        }
+        const conflicted = reasons.some((reason) => reason.Code === 'TransactionConflict');
+        if (conflicted && attempt < CREATE_CONFLICT_RETRIES) {
+          // another create with the same idempotency key is in flight: once it lands, ours fails its condition
+          await delay(25 * 2 ** attempt);
+          input.ClientRequestToken = randomUUID();
+          continue;
+        }
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+          throw new ConcurrentUpdateError(`request ${request.id} already exists`, { cause: error });
+        }
+        if (conflicted || reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+          throw new ConcurrentUpdateError(
+            `request ${request.id} could not be created: a concurrent write got in the way`,
+            {
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      }
+    }
+  }
+
+  async get(id: string): Promise<AccessRequest | undefined> {
+    const out = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: keys.request(id), ConsistentRead: true }),
+    );
+    return out.Item ? fromRequestItem(out.Item) : undefined;
+  }
+
+  async commit(
+    prev: AccessRequest,
+    next: AccessRequest,
+    event: AuditEvent,
+    options: CommitOptions = {},
+  ): Promise<void> {
+    if (next.id !== prev.id) throw new Error(`commit: next request ${next.id} is not request ${prev.id}`);
+    assertEventOf(prev.id, event);
+    if (options.putCredentials && options.deleteCredentials) {
+      throw new Error('commit: putCredentials and deleteCredentials cannot be combined in one transition');
+    }
+    const transactItems: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.#tableName,
+          Item: requestItem(next),
+          ConditionExpression: '#version = :version AND #status = :status',
+          ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+          ExpressionAttributeValues: { ':version': prev.version, ':status': prev.status },
+        },
+      },
+      this.#putNew(auditItem(event)),
+    ];
+    if (options.putCredentials) {
+      transactItems.push({
+        Put: { TableName: this.#tableName, Item: credentialsItem(prev.id, options.putCredentials) },
+      });
+    }
+    if (options.deleteCredentials) {
+      transactItems.push({
+        Delete: {
+          TableName: this.#tableName,
+          Key: keys.credentials(prev.id),
+          ...(options.deleteCredentials === 'required'
+            ? { ConditionExpression: 'attribute_exists(PK)' }
+            : {}),
+        },
+      });
+    }
+    try {
+      await this.#client.send(
+        // the token makes the SDK's own retries of this call idempotent; a new call gets a new token
+        new TransactWriteCommand({ TransactItems: transactItems, ClientRequestToken: randomUUID() }),
+      );
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (!reasons) throw error;
+      const lost = (code: string | undefined) =>
+        code === 'ConditionalCheckFailed' || code === 'TransactionConflict';
+      if (!reasons.some((reason) => lost(reason.Code))) throw error;
+      const requestLost = lost(reasons[0]?.Code) || lost(reasons[1]?.Code);
+      if (!requestLost && options.deleteCredentials === 'required') {
+        throw new ConcurrentUpdateError(`the credentials of request ${prev.id} are no longer stored`, {
+          cause: error,
+        });
+      }
+      throw new ConcurrentUpdateError(`request ${prev.id} was changed by someone else; read it again`, {
+        cause: error,
+      });
+    }
+  }
+
+  async list(query: ListQuery): Promise<Page<AccessRequest>> {
+    const limit = query.limit;
+    if (!Number.isInteger(limit) || limit < 1) throw new ValidationError('limit must be a positive integer');
+    const plan = listPlan(query);
+    let exclusiveStartKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, plan);
+    const collected: Item[] = [];
+
+    for (let page = 1; ; page++) {
+      const room = limit - collected.length;
+      const out = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: plan.index.indexName,
+          KeyConditionExpression: '#pk = :pk',
+          ...plan.filter,
+          ExpressionAttributeNames: {
+            '#pk': plan.index.partitionKey,
+            ...plan.filter?.ExpressionAttributeNames,
+          },
+          ExpressionAttributeValues: {
+            ':pk': plan.partitionValue,
+            ...plan.filter?.ExpressionAttributeValues,
+          },
+          ScanIndexForward: false,
+          Limit: plan.filter ? Math.max(room, this.#filteredPageSize) : room,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      const items = out.Items ?? [];
+      if (items.length > room) {
+        // a filtered page matched more than we need: stop after the last item returned
+        collected.push(...items.slice(0, room));
+        return page_(
+          collected,
+          encodeCursor(plan.index, indexKeyOf(plan.index, collected[collected.length - 1]!)),
+        );
+      }
+      collected.push(...items);
+      exclusiveStartKey = out.LastEvaluatedKey;
+      if (!exclusiveStartKey) return page_(collected);
+      if (collected.length === limit || page >= this.#maxListPages) {
+        return page_(collected, encodeCursor(plan.index, exclusiveStartKey));
+      }
+    }
+  }
+
+  async listAudit(id: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let exclusiveStartKey: Item | undefined;
+    do {
+      const out = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.requestPk(id), ':prefix': AUDIT_SK_PREFIX },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      events.push(...(out.Items ?? []).map(fromAuditItem));
+      exclusiveStartKey = out.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return events;
+  }
+
+  async getCredentials(id: string): Promise<SealedCredentials | undefined> {
+    const out = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: keys.credentials(id),
+        ConsistentRead: true,
+        ProjectionExpression: '#ciphertext, #expiration',
+        ExpressionAttributeNames: { '#ciphertext': 'ciphertext', '#expiration': 'expiration' },
+      }),
+    );
+    if (!out.Item) return undefined;
+    return { ciphertext: String(out.Item.ciphertext), expiration: String(out.Item.expiration) };
+  }
+
+  #putNew(item: Item): TransactItem {
+    return {
+      Put: { TableName: this.#tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
+    };
+  }
+
+  /** The request an idempotency key already points to (the mapping and the request were written together). */
+  async #readIdempotentReplay(
+    idempotencyKey: { PK: string; SK: string },
+    oldItem: Record<string, unknown> | undefined,
+  ): Promise<AccessRequest> {
+    let requestId = attributeString(oldItem?.requestId);
+    if (requestId === undefined) {
+      const out = await this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: idempotencyKey, ConsistentRead: true }),
+      );
+      requestId = attributeString(out.Item?.requestId);
+    }
+    const existing = requestId === undefined ? undefined : await this.get(requestId);
+    if (!existing) throw new Error('idempotency key maps to a request that cannot be read');
+    return existing;
+  }
+}
+
+// ---- items ---------------------------------------------------------------------------------
+
+function requestItem(request: AccessRequest): Item {
+  return {
+    ...withoutUndefined(request),
+    ...keys.request(request.id),
+    itemType: 'request' satisfies ItemType,
+    listPartition: LIST_PARTITION,
+    listKey: keys.listKey(request.createdAt, request.id),
+  };
+}
+
+function fromRequestItem(item: Item): AccessRequest {
+  const request: Item = { ...item };
+  for (const name of STORAGE_ATTRIBUTES) delete request[name];
+  return request as unknown as AccessRequest;
+}
+
+function auditItem(event: AuditEvent): Item {
+  return {
+    ...withoutUndefined(event),
+    ...keys.audit(event.requestId, event.seq),
+    itemType: 'audit' satisfies ItemType,
+  };
+}
+
+function fromAuditItem(item: Item): AuditEvent {
+  const event: Item = { ...item };
+  for (const name of STORAGE_ATTRIBUTES) delete event[name];
+  return event as unknown as AuditEvent;
+}
+
+function credentialsItem(requestId: string, sealed: SealedCredentials): Item {
+  const expiresAtMs = Date.parse(sealed.expiration);
+  if (Number.isNaN(expiresAtMs))
+    throw new Error(`sealed credentials of request ${requestId} have no valid expiration`);
+  return {
+    ...keys.credentials(requestId),
+    itemType: 'credentials' satisfies ItemType,
+    ciphertext: sealed.ciphertext,
+    expiration: sealed.expiration,
+    // a backstop only: TTL deletes lag, so readers must check `expiration` themselves
+    [REQUESTS_TABLE.ttlAttribute]: Math.ceil(expiresAtMs / 1000),
+  };
+}
+
+function assertEventOf(requestId: string, event: AuditEvent): void {
+  if (event.requestId !== requestId)
+    throw new Error(`audit event of ${event.requestId} written with request ${requestId}`);
+}
+
+/** Drops `undefined` at every level (optional fields), whatever the client's marshall options. */
+function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutUndefined) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Item = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (inner !== undefined) out[key] = withoutUndefined(inner);
+  }
+  return out as T;
+}
+
+// ---- transactions --------------------------------------------------------------------------
+
+interface CancellationReason {
+  Code?: string;
+  Item?: Record<string, unknown>;
+}
+
+/** The per-item reasons of a cancelled transaction, in TransactItems order; undefined for any other error. */
+function cancellationReasons(error: unknown): CancellationReason[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: unknown }).CancellationReasons;
+  return Array.isArray(reasons) ? (reasons as CancellationReason[]) : [];
+}
+
+/** A string attribute from a raw (`{S: ...}`) or unmarshalled item. */
+function attributeString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && typeof (value as { S?: unknown }).S === 'string') {
+    return (value as { S: string }).S;
+  }
+  return undefined;
+}
+
+// ---- listing -------------------------------------------------------------------------------
+
+interface ListPlan {
+  index: IndexDefinition;
+  partitionValue: string;
+  filter?: Pick<
+    QueryCommandInput,
+    'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  >;
+}
+
+/** Picks the index that answers the query with the least filtering. */
+function listPlan(query: ListQuery): ListPlan {
+  const { byRequester, byStatus, byTime } = REQUESTS_TABLE.indexes;
+  if (query.requester !== undefined) {
+    return {
+      index: byRequester,
+      partitionValue: query.requester,
+      ...(query.status !== undefined
+        ? {
+            filter: {
+              FilterExpression: '#status = :status',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':status': query.status },
+            },
+          }
+        : {}),
+    };
+  }
+  if (query.status !== undefined) return { index: byStatus, partitionValue: query.status };
+  return { index: byTime, partitionValue: LIST_PARTITION };
+}
+
+function page_(items: Item[], nextCursor?: string): Page<AccessRequest> {
+  const requests = items.map(fromRequestItem);
+  return nextCursor === undefined ? { items: requests } : { items: requests, nextCursor };
+}
+
+function indexKeyOf(index: IndexDefinition, item: Item): Item {
+  return {
+    PK: item.PK,
+    SK: item.SK,
+    [index.partitionKey]: item[index.partitionKey],
+    [index.sortKey]: item[index.sortKey],
+  };
+}
+
+/** The cursor is opaque to callers: base64url of the index name and the key to start after. */
+function encodeCursor(index: IndexDefinition, key: Item): string {
+  return Buffer.from(JSON.stringify({ i: index.indexName, k: key })).toString('base64url');
+}
+
+/** Decodes a cursor and checks it belongs to this very query (same index, same partition). */
+function decodeCursor(cursor: string, plan: ListPlan): Item {
+  const invalid = () => new ValidationError('the cursor is invalid or belongs to another query');
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (decoded === null || typeof decoded !== 'object') throw invalid();
+  const { i, k } = decoded as { i?: unknown; k?: unknown };
+  if (i !== plan.index.indexName || k === null || typeof k !== 'object') throw invalid();
+  const key = k as Item;
+  const names = ['PK', 'SK', plan.index.partitionKey, plan.index.sortKey];
+  if (Object.keys(key).length !== names.length || !names.every((name) => typeof key[name] === 'string')) {
+    throw invalid();
+  }
+  if (key[plan.index.partitionKey] !== plan.partitionValue) throw invalid();
+  return key;
+}
