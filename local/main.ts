@@ -6,6 +6,8 @@ import { ConfigError } from '../shared/config.ts';
 import { startLocalStack } from './stack.ts';
 
 async function main(): Promise<void> {
+  // The SDK's notice about Node 20 support ending in 2027 is for maintainers, not for every start.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const stack = await startLocalStack();
   const { url } = stack;
   const profile = Object.keys(stack.runtime.config.profiles)[0] ?? 'orders-it';

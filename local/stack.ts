@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   clock?: Clock;
   /** per Wait state, in ms (tests) */
   waitTimeOverrides?: Record<string, number>;
+  /** per Task state, ms between retries (tests) */
+  retryIntervalOverrides?: Record<string, number | number[]>;
 }
 
 export interface LocalStack {
@@ -123,6 +125,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       definition,
       steps: workflowSteps(runtime),
       ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+      clock,
       logger,
     });
     runtime.workflow = workflow;
