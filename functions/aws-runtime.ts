@@ -27,7 +27,8 @@ const envSchema = z.object({
 
 export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`jitvend environment: ${describeIssues(parsed.error.issues).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`jitvend environment: ${describeIssues(parsed.error.issues).join('; ')}`);
   const settings = parsed.data;
   const config = loadConfig(settings.JITVEND_CONFIG);
   const store = new DynamoDbRequestStore({ tableName: settings.TABLE_NAME });

@@ -69,7 +69,10 @@ export function errorResponse(error: unknown, runtime: Runtime | undefined): Api
   const incident = randomUUID();
   runtime?.logger.error('unexpected error', {
     incident,
-    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+    error:
+      error instanceof Error
+        ? { name: error.name, message: error.message, stack: error.stack }
+        : String(error),
   });
   return problem(500, `internal error (incident ${incident})`);
 }

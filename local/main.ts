@@ -47,7 +47,9 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`jitvend: ${error.message}\n`);
   } else {
-    process.stderr.write(`jitvend: could not start the local stack: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `jitvend: could not start the local stack: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -57,15 +57,18 @@ export class EventWatcher implements RequestWatcher {
       };
       changes.on(id, onChange);
       // a change may have landed between the caller's read and our subscription
-      this.store.get(id).then((current) => {
-        if (current && current.version !== version) {
+      this.store.get(id).then(
+        (current) => {
+          if (current && current.version !== version) {
+            done();
+            resolve(current);
+          }
+        },
+        (error: unknown) => {
           done();
-          resolve(current);
-        }
-      }, (error: unknown) => {
-        done();
-        reject(error);
-      });
+          reject(error);
+        },
+      );
     });
   }
 }

@@ -72,14 +72,23 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function toEvent(req: IncomingMessage, url: URL, body: string, route: CompiledRoute, match: RegExpExecArray): ApiEvent {
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: string,
+  route: CompiledRoute,
+  match: RegExpExecArray,
+): ApiEvent {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
   const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
-  const pathParameters = Object.fromEntries(route.params.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+  for (const [key, value] of url.searchParams)
+    query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
+  const pathParameters = Object.fromEntries(
+    route.params.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]),
+  );
   const now = new Date();
   return {
     version: '2.0',
@@ -163,11 +172,17 @@ export async function startServer(options: {
       const route = candidates.find((r) => r.spec.method === req.method);
       if (!route) {
         const allowed = candidates.map((r) => r.spec.method).join(', ');
-        send(res, { ...plainProblem(405, 'Method Not Allowed', `${url.pathname} allows ${allowed}`), headers: { allow: allowed, 'content-type': 'application/problem+json' } });
+        send(res, {
+          ...plainProblem(405, 'Method Not Allowed', `${url.pathname} allows ${allowed}`),
+          headers: { allow: allowed, 'content-type': 'application/problem+json' },
+        });
         return;
       }
       const match = route.pattern.exec(url.pathname)!;
-      send(res, await route.handler(toEvent(req, url, body, route, match), lambdaContext(route.spec.handler)));
+      send(
+        res,
+        await route.handler(toEvent(req, url, body, route, match), lambdaContext(route.spec.handler)),
+      );
     } catch (error) {
       options.onError?.(error);
       if (!res.headersSent) send(res, plainProblem(500, 'Internal Server Error', 'internal error'));

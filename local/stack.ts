@@ -6,21 +6,21 @@
  */
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setRuntime, type Runtime } from '../functions/runtime.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Runtime, setRuntime } from '../functions/runtime.ts';
+import { loadWorkflowDefinition } from '../infra/workflow-definition.ts';
 import { AesGcmVault, loadOrCreateKeyFile } from '../shared/adapters/crypto/aes-gcm-vault.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
-import { loadConfig, type LoadedConfig } from '../shared/config.ts';
+import { type LoadedConfig, loadConfig } from '../shared/config.ts';
 import { isTerminal } from '../shared/domain/lifecycle.ts';
 import { type Clock, systemClock } from '../shared/domain/ports.ts';
 import { workflowSteps } from '../shared/domain/use-cases/workflow-steps.ts';
-import { loadWorkflowDefinition } from '../infra/workflow-definition.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { localRoutes } from './local-routes.ts';
 import { consoleLogger, type LogLevel } from './logger.ts';
@@ -118,7 +118,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const runtime: Runtime = {
       ...runtimeBase,
       workflow: undefined as never,
-      verifier: new OidcVerifier({ issuers: [...config.issuers, oidc.trustedIssuer()], people: config.people, clock }),
+      verifier: new OidcVerifier({
+        issuers: [...config.issuers, oidc.trustedIssuer()],
+        people: config.people,
+        clock,
+      }),
       publicUrl: server.url,
     };
     const workflow = new LocalWorkflowRunner({

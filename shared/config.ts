@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { validateGuardrails } from './domain/policy/builder.ts';
 import { approverPeople } from './domain/approval.ts';
+import { validateGuardrails } from './domain/policy/builder.ts';
 import type { JitvendConfig, Profile } from './domain/profile.ts';
 import { describeIssues } from './zod-issues.ts';
 
@@ -93,7 +93,9 @@ export const configSchema = z.strictObject({
   issuers: z.array(issuerSchema).default([{ issuer: GITHUB_ACTIONS_ISSUER, audience: 'jitvend' }]),
   people: z.record(name, personSchema).default({}),
   groups: z.record(name, z.array(name)).default({}),
-  profiles: z.record(name, profileSchema).refine((p) => Object.keys(p).length > 0, 'must define at least one profile'),
+  profiles: z
+    .record(name, profileSchema)
+    .refine((p) => Object.keys(p).length > 0, 'must define at least one profile'),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
@@ -174,7 +176,8 @@ export function parseConfig(text: string, path: string): LoadedConfig {
   const problems = crossCheck(file);
   if (problems.length > 0) throw new ConfigError(path, problems);
   const profiles: Record<string, Profile> = {};
-  for (const [profileName, p] of Object.entries(file.profiles)) profiles[profileName] = toProfile(profileName, p);
+  for (const [profileName, p] of Object.entries(file.profiles))
+    profiles[profileName] = toProfile(profileName, p);
   const people: LoadedConfig['people'] = {};
   for (const [personName, p] of Object.entries(file.people)) people[personName] = { name: personName, ...p };
   return { issuers: file.issuers, people, groups: file.groups, profiles, path };
@@ -188,7 +191,9 @@ export function loadConfig(path = process.env.JITVEND_CONFIG ?? DEFAULT_CONFIG_P
     text = readFileSync(full, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(full, [code === 'ENOENT' ? 'file not found (set JITVEND_CONFIG)' : `cannot read: ${code}`]);
+    throw new ConfigError(full, [
+      code === 'ENOENT' ? 'file not found (set JITVEND_CONFIG)' : `cannot read: ${code}`,
+    ]);
   }
   return parseConfig(text, full);
 }

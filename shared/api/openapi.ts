@@ -11,13 +11,17 @@ import {
   statusSchema,
 } from './schemas.ts';
 
-const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
+  z.toJSONSchema(s, { io, unrepresentable: 'any' });
 
 const problems = (...codes: number[]) =>
   Object.fromEntries(
     codes.map((code) => [
       String(code),
-      { description: 'problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+      {
+        description: 'problem',
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      },
     ]),
   );
 
@@ -61,7 +65,9 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
         post: {
           summary: 'Ask for access to a profile',
           security: bearer,
-          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } }],
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } },
+          ],
           requestBody: body,
           responses: {
             '201': ok('created', 'Request'),
@@ -74,7 +80,12 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           security: bearer,
           parameters: [
             { name: 'status', in: 'query', required: false, schema: schema(statusSchema) },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 100 },
+            },
             { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
           ],
           responses: { '200': ok('a page', 'RequestList'), ...problems(400, 401) },
@@ -94,7 +105,12 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           security: bearer,
           parameters: [
             idParam,
-            { name: 'waitSeconds', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 20 } },
+            {
+              name: 'waitSeconds',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 0, maximum: 20 },
+            },
           ],
           responses: { '200': ok('the request', 'Request'), ...problems(400, 401, 403, 404) },
         },
@@ -127,7 +143,9 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
                 'application/json': {
                   schema: {
                     type: 'object',
-                    properties: { items: { type: 'array', items: { $ref: '#/components/schemas/AuditEvent' } } },
+                    properties: {
+                      items: { type: 'array', items: { $ref: '#/components/schemas/AuditEvent' } },
+                    },
                   },
                 },
               },
@@ -137,7 +155,9 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
         },
       },
       '/health': { get: { summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
     },
   };
 }

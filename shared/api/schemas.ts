@@ -50,7 +50,9 @@ export const createRequestSchema = z.strictObject({
     .record(z.string().min(1).max(64), z.string().max(256))
     .refine((c) => Object.keys(c).length <= 20, 'at most 20 entries')
     .optional()
-    .describe('free-form labels shown to approvers, e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}'),
+    .describe(
+      'free-form labels shown to approvers, e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}',
+    ),
 });
 export type CreateRequestBody = z.infer<typeof createRequestSchema>;
 
@@ -65,7 +67,10 @@ export const policyDocumentSchema = z.object({
 });
 
 export const approvalRouteSchema = z.discriminatedUnion('route', [
-  z.object({ route: z.literal('auto'), rule: z.number().int().describe('index of the autoApprove rule that holds') }),
+  z.object({
+    route: z.literal('auto'),
+    rule: z.number().int().describe('index of the autoApprove rule that holds'),
+  }),
   z.object({
     route: z.literal('human'),
     approvers: z.array(z.string()).describe('the people who may approve'),

@@ -25,7 +25,12 @@ export function hashAuditEvent(event: Omit<AuditEvent, 'hash'>): string {
 export type AuditDraft = Omit<AuditEvent, 'hash' | 'prevHash' | 'seq' | 'requestId'>;
 
 /** Links a new event to the chain whose head is `prevHash` at position `seq`. */
-export function chainAuditEvent(requestId: string, seq: number, prevHash: string, draft: AuditDraft): AuditEvent {
+export function chainAuditEvent(
+  requestId: string,
+  seq: number,
+  prevHash: string,
+  draft: AuditDraft,
+): AuditEvent {
   const body: Omit<AuditEvent, 'hash'> = { requestId, seq, prevHash, ...draft };
   return { ...body, hash: hashAuditEvent(body) };
 }
@@ -42,14 +47,23 @@ export function verifyAuditChain(events: AuditEvent[], expectedHead?: string): C
   let prev = GENESIS_HASH;
   for (const [i, event] of events.entries()) {
     const { hash, ...body } = event;
-    if (event.seq !== i + 1) return { ok: false, brokenAt: i + 1, problem: `event ${i + 1} has seq ${event.seq}` };
+    if (event.seq !== i + 1)
+      return { ok: false, brokenAt: i + 1, problem: `event ${i + 1} has seq ${event.seq}` };
     if (event.prevHash !== prev)
-      return { ok: false, brokenAt: event.seq, problem: `event ${event.seq} does not link to the event before it` };
+      return {
+        ok: false,
+        brokenAt: event.seq,
+        problem: `event ${event.seq} does not link to the event before it`,
+      };
     if (hashAuditEvent(body) !== hash)
       return { ok: false, brokenAt: event.seq, problem: `event ${event.seq} was modified (hash mismatch)` };
     prev = hash;
   }
   if (expectedHead !== undefined && prev !== expectedHead)
-    return { ok: false, brokenAt: events.length + 1, problem: 'the chain ends before the request says it does (events removed)' };
+    return {
+      ok: false,
+      brokenAt: events.length + 1,
+      problem: 'the chain ends before the request says it does (events removed)',
+    };
   return { ok: true };
 }

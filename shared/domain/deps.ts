@@ -1,5 +1,12 @@
+import type {
+  Clock,
+  CredentialIssuer,
+  CredentialVault,
+  RequestStore,
+  RequestWatcher,
+  Workflow,
+} from './ports.ts';
 import type { JitvendConfig } from './profile.ts';
-import type { Clock, CredentialIssuer, CredentialVault, RequestStore, RequestWatcher, Workflow } from './ports.ts';
 
 /** What the use cases need: ports only. The AWS runtime and the local stack each wire their adapters. */
 export interface Deps {

@@ -1,4 +1,4 @@
-import { chainAuditEvent, type AuditDraft } from './audit.ts';
+import { type AuditDraft, chainAuditEvent } from './audit.ts';
 import { InvalidTransitionError } from './errors.ts';
 import { canTransition } from './lifecycle.ts';
 import type { AccessRequest, AuditEvent, RequestStatus } from './types.ts';

@@ -12,9 +12,18 @@ import { type StackProcess, startStackProcess } from '../helpers/local-stack-pro
 
 const run = promisify(execFile);
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
-const MAIN = { sub: 'repo:acme/orders:ref:refs/heads/main', repository: 'acme/orders', ref: 'refs/heads/main', actor: 'carol' };
+const MAIN = {
+  sub: 'repo:acme/orders:ref:refs/heads/main',
+  repository: 'acme/orders',
+  ref: 'refs/heads/main',
+  actor: 'carol',
+};
 const BRANCH = { ...MAIN, sub: 'repo:acme/orders:ref:refs/heads/feature', ref: 'refs/heads/feature' };
-const STRANGER = { sub: 'repo:acme/other:ref:refs/heads/main', repository: 'acme/other', ref: 'refs/heads/main' };
+const STRANGER = {
+  sub: 'repo:acme/other:ref:refs/heads/main',
+  repository: 'acme/other',
+  ref: 'refs/heads/main',
+};
 
 let dataDir: string;
 let stack: StackProcess;
@@ -38,17 +47,27 @@ async function call(
     method,
     headers: {
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.body !== undefined || options.raw !== undefined
+        ? { 'content-type': 'application/json' }
+        : {}),
       ...options.headers,
     },
     ...(options.raw !== undefined ? { body: options.raw } : {}),
     ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : {} };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    body: text ? JSON.parse(text) : {},
+  };
 }
 
-const readOnly = { profile: 'orders-it', permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE] }], reason: 'e2e' };
+const readOnly = {
+  profile: 'orders-it',
+  permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE] }],
+  reason: 'e2e',
+};
 
 async function waitForStatus(id: string, tok: string, wanted: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 10; i++) {
@@ -80,7 +99,9 @@ describe('the local stack, end to end', () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
     const paths = body.paths as Record<string, unknown>;
-    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/requests', '/requests/{id}', '/requests/{id}/credentials']));
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining(['/requests', '/requests/{id}', '/requests/{id}/credentials']),
+    );
   });
 
   it('auto-approves a read-only request from main: request → issued → credentials exactly once', async () => {
@@ -93,7 +114,10 @@ describe('the local stack, end to end', () => {
       status: 'pending_approval',
       approval: { route: 'auto', rule: 0 },
       durationSeconds: 900,
-      sessionPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: TABLE }] },
+      sessionPolicy: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: TABLE }],
+      },
     });
     issuedId = created.body.id as string;
     const issued = await waitForStatus(issuedId, pipeline, 'issued');
@@ -139,19 +163,36 @@ describe('the local stack, end to end', () => {
     expect(none.status).toBe(401);
     expect(none.body.detail).toBe('missing bearer token');
     const expired = await token({ ...MAIN, exp: Math.floor(Date.now() / 1000) - 3600 });
-    expect((await call('POST', '/requests', { token: expired, body: readOnly })).body.detail).toBe('token expired');
+    expect((await call('POST', '/requests', { token: expired, body: readOnly })).body.detail).toBe(
+      'token expired',
+    );
     const [h, p] = pipeline.split('.');
     const forged = `${h}.${p}.${'A'.repeat(86)}`;
     expect((await call('GET', `/requests/${issuedId}`, { token: forged })).status).toBe(401);
   });
 
   it.each([
-    ['an unknown field', { ...readOnly, permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE], NotAction: ['iam:*'] }] }, 'permissions[0].NotAction: unknown field'],
+    [
+      'an unknown field',
+      {
+        ...readOnly,
+        permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE], NotAction: ['iam:*'] }],
+      },
+      'permissions[0].NotAction: unknown field',
+    ],
     ['a Condition smuggled in', { ...readOnly, Condition: {} }, 'Condition: unknown field'],
     ['no reason', { profile: 'orders-it' }, 'reason'],
-    ['whitespace in an ARN', { ...readOnly, permissions: [{ actions: ['dynamodb:GetItem'], resources: [`${TABLE} *`] }] }, 'whitespace'],
+    [
+      'whitespace in an ARN',
+      { ...readOnly, permissions: [{ actions: ['dynamodb:GetItem'], resources: [`${TABLE} *`] }] },
+      'whitespace',
+    ],
     ['a duration above the profile maximum', { ...readOnly, durationSeconds: 7200 }, 'durationSeconds'],
-    ['an action that is not an action', { ...readOnly, permissions: [{ actions: ['GetItem'], resources: [TABLE] }] }, 'GetItem'],
+    [
+      'an action that is not an action',
+      { ...readOnly, permissions: [{ actions: ['GetItem'], resources: [TABLE] }] },
+      'GetItem',
+    ],
   ])('400 for %s, naming it', async (_, body, expected) => {
     const res = await call('POST', '/requests', { token: pipeline, body });
     expect(res.status).toBe(400);
@@ -168,7 +209,15 @@ describe('the local stack, end to end', () => {
   it('403 outside the guardrails, saying which permission and why', async () => {
     const res = await call('POST', '/requests', {
       token: pipeline,
-      body: { ...readOnly, permissions: [{ actions: ['dynamodb:GetItem'], resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders-*'] }] },
+      body: {
+        ...readOnly,
+        permissions: [
+          {
+            actions: ['dynamodb:GetItem'],
+            resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders-*'],
+          },
+        ],
+      },
     });
     expect(res.status).toBe(403);
     expect(res.body.detail).toContain('permission 0');
@@ -178,7 +227,10 @@ describe('the local stack, end to end', () => {
   it('403 for a principal that is not a requester of the profile; 404 for an unknown profile', async () => {
     const stranger = await token(STRANGER);
     expect((await call('POST', '/requests', { token: stranger, body: readOnly })).status).toBe(403);
-    const unknown = await call('POST', '/requests', { token: pipeline, body: { ...readOnly, profile: 'nope' } });
+    const unknown = await call('POST', '/requests', {
+      token: pipeline,
+      body: { ...readOnly, profile: 'nope' },
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.detail).toBe('profile "nope" does not exist');
   });
@@ -188,7 +240,10 @@ describe('the local stack, end to end', () => {
     const preview = await call('POST', '/requests/preview', { token: pipeline, body: readOnly });
     expect(preview.status).toBe(200);
     expect(preview.body).toEqual({
-      sessionPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: TABLE }] },
+      sessionPolicy: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: TABLE }],
+      },
       durationSeconds: 900,
       approval: { route: 'auto', rule: 0 },
     });
@@ -206,7 +261,10 @@ describe('the local stack, end to end', () => {
     expect(early.status).toBe(409);
     expect(early.body.status).toBe('pending_approval');
 
-    const other = await call('POST', '/requests', { token: feature, body: { ...readOnly, reason: 'to cancel' } });
+    const other = await call('POST', '/requests', {
+      token: feature,
+      body: { ...readOnly, reason: 'to cancel' },
+    });
     const cancelled = await call('POST', `/requests/${other.body.id}/cancel`, { token: feature });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
@@ -227,7 +285,21 @@ describe('the local stack, end to end', () => {
   it('gives credentials to a pipeline through the built CLI', async () => {
     const { stdout } = await run(
       process.execPath,
-      ['dist/cli/jitvend.mjs', 'request', '--profile', 'orders-it', '--allow', `dynamodb:Query=${TABLE}`, '--duration', '15m', '--reason', 'cli e2e', '--wait', '--format', 'json'],
+      [
+        'dist/cli/jitvend.mjs',
+        'request',
+        '--profile',
+        'orders-it',
+        '--allow',
+        `dynamodb:Query=${TABLE}`,
+        '--duration',
+        '15m',
+        '--reason',
+        'cli e2e',
+        '--wait',
+        '--format',
+        'json',
+      ],
       { env: { ...process.env, JITVEND_API: stack.url, JITVEND_TOKEN: pipeline }, timeout: 60_000 },
     );
     expect(JSON.parse(stdout)).toMatchObject({ accessKeyId: expect.stringMatching(/^ASIAJITVENDLOCAL/) });

@@ -15,7 +15,10 @@ export interface StackProcess {
   stop(): Promise<void>;
 }
 
-export async function startStackProcess(dataDir: string, env: Record<string, string> = {}): Promise<StackProcess> {
+export async function startStackProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<StackProcess> {
   const child = spawn('npm', ['start', '--silent'], {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', JITVEND_DATA_DIR: dataDir, ...env },
@@ -31,7 +34,10 @@ export async function startStackProcess(dataDir: string, env: Record<string, str
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local stack did not start in 90 s:\n${output}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`local stack did not start in 90 s:\n${output}`)),
+      90_000,
+    );
     const onData = () => {
       const match = /local stack is up at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) {

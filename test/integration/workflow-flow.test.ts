@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
-import type { Principal } from '../../shared/domain/types.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import type { Principal } from '../../shared/domain/types.ts';
+import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const principal: Principal = {
@@ -17,7 +17,11 @@ const principal: Principal = {
   issuer: 'http://127.0.0.1/.local/oidc',
   claims: { sub: 'repo:acme/orders:ref:refs/heads/main', repository: 'acme/orders', ref: 'refs/heads/main' },
 };
-const body = { profile: 'orders-it', permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE] }], reason: 'workflow test' };
+const body = {
+  profile: 'orders-it',
+  permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE] }],
+  reason: 'workflow test',
+};
 
 let dataDir: string;
 let stack: LocalStack;

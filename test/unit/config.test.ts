@@ -39,29 +39,75 @@ describe('config file', () => {
     expect(orders.maxDurationSeconds).toBe(3600);
     expect(orders.approval.autoApprove).toEqual([{ readOnly: true, claims: { ref: 'refs/heads/main' } }]);
     expect(orders.allowEscalation).toBe(false);
-    expect(config.people.alice).toEqual({ name: 'alice', slack: 'U0ALICE01', email: 'alice@example.com', github: 'alice' });
+    expect(config.people.alice).toEqual({
+      name: 'alice',
+      slack: 'U0ALICE01',
+      email: 'alice@example.com',
+      github: 'alice',
+    });
   });
 
   it('fills defaults: 900 s default, 3600 s max, 1800 s approval timeout, 1 approval, GitHub issuer', () => {
     const config = parseConfig(base, 't.yaml');
     const p = config.profiles.p!;
-    expect([p.defaultDurationSeconds, p.maxDurationSeconds, p.approval.timeoutSeconds, p.approval.minApprovals]).toEqual([
-      900, 3600, 1800, 1,
+    expect([
+      p.defaultDurationSeconds,
+      p.maxDurationSeconds,
+      p.approval.timeoutSeconds,
+      p.approval.minApprovals,
+    ]).toEqual([900, 3600, 1800, 1]);
+    expect(config.issuers).toEqual([
+      { issuer: 'https://token.actions.githubusercontent.com', audience: 'jitvend' },
     ]);
-    expect(config.issuers).toEqual([{ issuer: 'https://token.actions.githubusercontent.com', audience: 'jitvend' }]);
   });
 
   it.each([
-    ['a duration above the STS cap', base.replace('roleArn:', 'maxDurationSeconds: 7200\n    roleArn:'), 'profiles.p.maxDurationSeconds: must be at most 3600'],
-    ['a default above the max', base.replace('roleArn:', 'maxDurationSeconds: 1000\n    defaultDurationSeconds: 1200\n    roleArn:'), 'profiles.p.defaultDurationSeconds: must not be above maxDurationSeconds'],
+    [
+      'a duration above the STS cap',
+      base.replace('roleArn:', 'maxDurationSeconds: 7200\n    roleArn:'),
+      'profiles.p.maxDurationSeconds: must be at most 3600',
+    ],
+    [
+      'a default above the max',
+      base.replace('roleArn:', 'maxDurationSeconds: 1000\n    defaultDurationSeconds: 1200\n    roleArn:'),
+      'profiles.p.defaultDurationSeconds: must not be above maxDurationSeconds',
+    ],
     ['a bad role ARN', base.replace('role/r', 'user/r'), 'profiles.p.roleArn: must be an IAM role ARN'],
-    ['an unknown field', base.replace('roleArn:', 'roleArm: x\n    roleArn:'), 'profiles.p.roleArm: unknown field "roleArm"'],
-    ['an unknown approver', base.replace('approvers: [leads]', 'approvers: [leeds]'), 'profiles.p.approval.approvers[0]: "leeds" is neither a group nor a person'],
-    ['a group member who is nobody', base.replace('[alice, bob]', '[alice, mallory]'), 'groups.leads[1]: "mallory" is not a person in people'],
-    ['more approvals than approvers', base.replace('approvers: [leads]', 'approvers: [leads]\n      minApprovals: 3'), 'profiles.p.approval.minApprovals: needs 3 distinct approvers but approvers name 2'],
-    ['a zero timeout', base.replace('approvers: [leads]', 'approvers: [leads]\n      timeoutSeconds: 0'), 'profiles.p.approval.timeoutSeconds'],
-    ['no requesters', base.replace('requesters: [{ repository: "acme/orders" }]', 'requesters: []'), 'profiles.p.requesters: must list at least one requester'],
-    ['an empty auto-approve rule', base.replace('approvers: [leads]', 'approvers: [leads]\n      autoApprove: [{}]'), 'profiles.p.approval.autoApprove[0]: an empty rule would approve every request'],
+    [
+      'an unknown field',
+      base.replace('roleArn:', 'roleArm: x\n    roleArn:'),
+      'profiles.p.roleArm: unknown field "roleArm"',
+    ],
+    [
+      'an unknown approver',
+      base.replace('approvers: [leads]', 'approvers: [leeds]'),
+      'profiles.p.approval.approvers[0]: "leeds" is neither a group nor a person',
+    ],
+    [
+      'a group member who is nobody',
+      base.replace('[alice, bob]', '[alice, mallory]'),
+      'groups.leads[1]: "mallory" is not a person in people',
+    ],
+    [
+      'more approvals than approvers',
+      base.replace('approvers: [leads]', 'approvers: [leads]\n      minApprovals: 3'),
+      'profiles.p.approval.minApprovals: needs 3 distinct approvers but approvers name 2',
+    ],
+    [
+      'a zero timeout',
+      base.replace('approvers: [leads]', 'approvers: [leads]\n      timeoutSeconds: 0'),
+      'profiles.p.approval.timeoutSeconds',
+    ],
+    [
+      'no requesters',
+      base.replace('requesters: [{ repository: "acme/orders" }]', 'requesters: []'),
+      'profiles.p.requesters: must list at least one requester',
+    ],
+    [
+      'an empty auto-approve rule',
+      base.replace('approvers: [leads]', 'approvers: [leads]\n      autoApprove: [{}]'),
+      'profiles.p.approval.autoApprove[0]: an empty rule would approve every request',
+    ],
     ['a guardrail covering iam:*', base.replace('"dynamodb:GetItem"', '"*"'), 'profiles.p.allow:'],
     ['YAML that does not parse', 'profiles: [', 'YAML:'],
   ])('refuses %s, naming the field', (_, text, expected) => {
@@ -70,6 +116,8 @@ describe('config file', () => {
   });
 
   it('names the file in the error message', () => {
-    expect(() => parseConfig('profiles: {}', '/etc/jitvend.yaml')).toThrow(/invalid config \/etc\/jitvend\.yaml/);
+    expect(() => parseConfig('profiles: {}', '/etc/jitvend.yaml')).toThrow(
+      /invalid config \/etc\/jitvend\.yaml/,
+    );
   });
 });

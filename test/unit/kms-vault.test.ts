@@ -19,7 +19,10 @@ describe('KmsVault (AWS adapter)', () => {
     kms.on(EncryptCommand).resolves({ CiphertextBlob: new Uint8Array([1, 2, 3]) });
     const vault = new KmsVault('alias/jitvend', new KMSClient({}));
     const sealed = await vault.seal('req-1', credentials);
-    expect(sealed).toEqual({ ciphertext: `kms1.${Buffer.from([1, 2, 3]).toString('base64url')}`, expiration: credentials.expiration });
+    expect(sealed).toEqual({
+      ciphertext: `kms1.${Buffer.from([1, 2, 3]).toString('base64url')}`,
+      expiration: credentials.expiration,
+    });
     expect(sealed.ciphertext).not.toContain(credentials.secretAccessKey);
     expect(kms).toHaveReceivedCommandWith(EncryptCommand, {
       KeyId: 'alias/jitvend',
@@ -42,9 +45,9 @@ describe('KmsVault (AWS adapter)', () => {
 
   it('refuses a blob of another format without calling KMS', async () => {
     const vault = new KmsVault('alias/jitvend', new KMSClient({}));
-    await expect(vault.open('req-1', { ciphertext: 'v1.abc', expiration: credentials.expiration })).rejects.toThrow(
-      /unknown format/,
-    );
+    await expect(
+      vault.open('req-1', { ciphertext: 'v1.abc', expiration: credentials.expiration }),
+    ).rejects.toThrow(/unknown format/);
     expect(kms.calls()).toHaveLength(0);
   });
 });

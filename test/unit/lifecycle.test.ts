@@ -56,19 +56,24 @@ describe('request lifecycle (SPEC.md)', () => {
     ['issued', 'approved'],
   ] as const)('refuses %s → %s', (from, to) => {
     expect(canTransition(from, to)).toBe(false);
-    expect(() => applyChange(request(from), { to, event: { type: 'request_approved', actor: 'x', channel: 'api', at: 't' } })).toThrow(
-      InvalidTransitionError,
-    );
+    expect(() =>
+      applyChange(request(from), {
+        to,
+        event: { type: 'request_approved', actor: 'x', channel: 'api', at: 't' },
+      }),
+    ).toThrow(InvalidTransitionError);
   });
 
   it('never changes a terminal state again', () => {
     const terminal = REQUEST_STATUSES.filter(isTerminal);
     expect(terminal.sort()).toEqual(['cancelled', 'denied', 'expired', 'failed', 'revoked', 'timed_out']);
-    for (const from of terminal) for (const to of REQUEST_STATUSES) expect(canTransition(from, to)).toBe(false);
+    for (const from of terminal)
+      for (const to of REQUEST_STATUSES) expect(canTransition(from, to)).toBe(false);
   });
 
   it('every status in the table is a known status', () => {
-    for (const targets of Object.values(TRANSITIONS)) for (const t of targets) expect(REQUEST_STATUSES).toContain(t);
+    for (const targets of Object.values(TRANSITIONS))
+      for (const t of targets) expect(REQUEST_STATUSES).toContain(t);
   });
 
   it('a change bumps the version and extends the audit chain by one linked event', () => {
@@ -78,15 +83,35 @@ describe('request lifecycle (SPEC.md)', () => {
       event: { type: 'request_approved', actor: 'rule:0', channel: 'rule', at: '2026-11-24T00:00:01.000Z' },
     });
     expect(next).toMatchObject({ status: 'approved', version: 2, auditCount: 2, auditHead: event.hash });
-    expect(event).toMatchObject({ seq: 2, prevHash: prev.auditHead, from: 'pending_approval', to: 'approved' });
+    expect(event).toMatchObject({
+      seq: 2,
+      prevHash: prev.auditHead,
+      from: 'pending_approval',
+      to: 'approved',
+    });
   });
 });
 
 describe('audit hash chain', () => {
   function chain() {
-    const e1 = chainAuditEvent('r1', 1, GENESIS_HASH, { type: 'request_created', actor: 'a', channel: 'api', at: 't1' });
-    const e2 = chainAuditEvent('r1', 2, e1.hash, { type: 'request_approved', actor: 'b', channel: 'slack', at: 't2' });
-    const e3 = chainAuditEvent('r1', 3, e2.hash, { type: 'credentials_issued', actor: 'jitvend', channel: 'workflow', at: 't3' });
+    const e1 = chainAuditEvent('r1', 1, GENESIS_HASH, {
+      type: 'request_created',
+      actor: 'a',
+      channel: 'api',
+      at: 't1',
+    });
+    const e2 = chainAuditEvent('r1', 2, e1.hash, {
+      type: 'request_approved',
+      actor: 'b',
+      channel: 'slack',
+      at: 't2',
+    });
+    const e3 = chainAuditEvent('r1', 3, e2.hash, {
+      type: 'credentials_issued',
+      actor: 'jitvend',
+      channel: 'workflow',
+      at: 't3',
+    });
     return [e1, e2, e3];
   }
 
@@ -103,7 +128,11 @@ describe('audit hash chain', () => {
 
   it('detects a removed event in the middle and at the end', () => {
     const events = chain();
-    expect(verifyAuditChain([events[0]!, events[2]!])).toMatchObject({ ok: false, brokenAt: 2, problem: "event 2 has seq 3" });
+    expect(verifyAuditChain([events[0]!, events[2]!])).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      problem: 'event 2 has seq 3',
+    });
     expect(verifyAuditChain(events.slice(0, 2), events[2]!.hash)).toMatchObject({ ok: false });
   });
 });

@@ -3,6 +3,10 @@ import type { CredentialVault, SealedCredentials } from '../../domain/ports.ts';
 import type { IssuedCredentials } from '../../domain/types.ts';
 
 let defaultClient: KMSClient | undefined;
+function sharedClient(): KMSClient {
+  defaultClient ??= new KMSClient({});
+  return defaultClient;
+}
 
 /**
  * Seals credentials with KMS on AWS: Encrypt under a customer-managed key with the request
@@ -15,7 +19,7 @@ export class KmsVault implements CredentialVault {
     private readonly keyId: string,
     client?: KMSClient,
   ) {
-    this.client = client ?? (defaultClient ??= new KMSClient({}));
+    this.client = client ?? sharedClient();
   }
 
   async seal(requestId: string, credentials: IssuedCredentials): Promise<SealedCredentials> {
@@ -27,11 +31,15 @@ export class KmsVault implements CredentialVault {
       }),
     );
     if (!out.CiphertextBlob) throw new Error('KMS Encrypt returned no ciphertext');
-    return { ciphertext: `kms1.${Buffer.from(out.CiphertextBlob).toString('base64url')}`, expiration: credentials.expiration };
+    return {
+      ciphertext: `kms1.${Buffer.from(out.CiphertextBlob).toString('base64url')}`,
+      expiration: credentials.expiration,
+    };
   }
 
   async open(requestId: string, sealed: SealedCredentials): Promise<IssuedCredentials> {
-    if (!sealed.ciphertext.startsWith('kms1.')) throw new Error(`sealed credentials of ${requestId}: unknown format`);
+    if (!sealed.ciphertext.startsWith('kms1.'))
+      throw new Error(`sealed credentials of ${requestId}: unknown format`);
     const out = await this.client.send(
       new DecryptCommand({
         KeyId: this.keyId,

@@ -21,7 +21,12 @@ export async function cancelRequest(deps: Deps, principal: Principal, id: string
     const { next, event } = applyChange(request, {
       to: 'cancelled',
       patch: { statusReason: 'cancelled by the requester' },
-      event: { type: 'request_cancelled', actor: principal.id, channel: 'api', at: deps.clock.now().toISOString() },
+      event: {
+        type: 'request_cancelled',
+        actor: principal.id,
+        channel: 'api',
+        at: deps.clock.now().toISOString(),
+      },
     });
     try {
       await deps.store.commit(request, next, event);

@@ -38,7 +38,11 @@ export function resolveDuration(profile: Profile, requested: number | undefined)
  * permissions inside the guardrails (403) and well-formed (400), duration allowed (400).
  * Shared by create and preview, so the preview is exactly what a create would do.
  */
-export async function evaluateRequest(deps: Deps, principal: Principal, body: CreateRequestBody): Promise<Evaluated> {
+export async function evaluateRequest(
+  deps: Deps,
+  principal: Principal,
+  body: CreateRequestBody,
+): Promise<Evaluated> {
   const profile = profileOrThrow(deps.config, body.profile);
   if (!isRequester(profile, principal.claims)) {
     throw new ForbiddenError(`principal ${principal.id} is not a requester of profile ${profile.name}`);
@@ -90,7 +94,9 @@ export async function createRequest(
     approvalRoute: evaluated.route,
     createdAt: at,
     updatedAt: at,
-    approvalDeadline: new Date(now.getTime() + evaluated.profile.approval.timeoutSeconds * 1000).toISOString(),
+    approvalDeadline: new Date(
+      now.getTime() + evaluated.profile.approval.timeoutSeconds * 1000,
+    ).toISOString(),
     version: 1,
   };
   const event = chainAuditEvent(id, 1, GENESIS_HASH, {
@@ -122,7 +128,12 @@ export async function createRequest(
     const { next, event: failed } = applyChange(request, {
       to: 'failed',
       patch: { statusReason: 'the approval workflow could not be started' },
-      event: { type: 'request_failed', actor: 'jitvend', channel: 'system', at: deps.clock.now().toISOString() },
+      event: {
+        type: 'request_failed',
+        actor: 'jitvend',
+        channel: 'system',
+        at: deps.clock.now().toISOString(),
+      },
     });
     await deps.store.commit(request, next, failed);
     throw error;

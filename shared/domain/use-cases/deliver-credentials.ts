@@ -12,9 +12,12 @@ function notDeliverable(request: AccessRequest): Error {
     });
   }
   if (request.status === 'expired' || request.status === 'revoked' || request.status === 'issued') {
-    return new GoneError(`the credentials of request ${request.id} are gone: the request is ${request.status}`, {
-      extra: { status: request.status },
-    });
+    return new GoneError(
+      `the credentials of request ${request.id} are gone: the request is ${request.status}`,
+      {
+        extra: { status: request.status },
+      },
+    );
   }
   return new ConflictError(`request ${request.id} is ${request.status}: no credentials have been issued`, {
     extra: { status: request.status },
@@ -25,7 +28,11 @@ function notDeliverable(request: AccessRequest): Error {
  * POST /requests/{id}/credentials: the requester gets the credentials exactly once.
  * The sealed copy is deleted in the same transaction that records the delivery.
  */
-export async function deliverCredentials(deps: Deps, principal: Principal, id: string): Promise<IssuedCredentials> {
+export async function deliverCredentials(
+  deps: Deps,
+  principal: Principal,
+  id: string,
+): Promise<IssuedCredentials> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const request = await requestOrThrow(deps, id);
     if (!isRequesterOf(principal, request)) {
@@ -43,7 +50,8 @@ async function tryDeliver(
   principal: Principal,
   request: AccessRequest,
 ): Promise<IssuedCredentials | undefined> {
-  if (request.status !== 'issued' || request.credentialsDeliveredAt !== undefined) throw notDeliverable(request);
+  if (request.status !== 'issued' || request.credentialsDeliveredAt !== undefined)
+    throw notDeliverable(request);
   const sealed = await deps.store.getCredentials(request.id);
   if (!sealed) throw notDeliverable(request);
   const now = deps.clock.now();

@@ -70,12 +70,17 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
             channel: 'rule',
             at: at(),
             sessionPolicyHash: request.sessionPolicyHash,
-            detail: { rule: route.rule, why: `autoApprove rule ${route.rule} of profile ${request.profile} holds` },
+            detail: {
+              rule: route.rule,
+              why: `autoApprove rule ${route.rule} of profile ${request.profile} holds`,
+            },
           },
         }));
         return { route: approved ? 'approved' : 'closed', approvalTimeoutSeconds: 1 };
       }
-      const remaining = Math.ceil((new Date(request.approvalDeadline).getTime() - deps.clock.now().getTime()) / 1000);
+      const remaining = Math.ceil(
+        (new Date(request.approvalDeadline).getTime() - deps.clock.now().getTime()) / 1000,
+      );
       return { route: 'human', approvalTimeoutSeconds: Math.max(1, remaining) };
     },
 
@@ -95,7 +100,11 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
         policy: JSON.stringify(request.sessionPolicy),
         durationSeconds: request.durationSeconds,
         sourceIdentity,
-        tags: sessionTagsFor({ requestId: request.id, profile: request.profile, requester: request.requester }),
+        tags: sessionTagsFor({
+          requestId: request.id,
+          profile: request.profile,
+          requester: request.requester,
+        }),
       });
       const sealed = await deps.vault.seal(request.id, credentials);
       const issued = await changeIf(
