@@ -8,7 +8,9 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { KmsVault } from '../shared/adapters/kms/kms-vault.ts';
+import { type ApprovalChannel, FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
+import { StepFunctionsTaskCallback } from '../shared/adapters/sfn/task-callback.ts';
 import { StepFunctionsWorkflow } from '../shared/adapters/sfn/workflow.ts';
 import { StsCredentialIssuer } from '../shared/adapters/sts/credential-issuer.ts';
 import { PollingWatcher } from '../shared/adapters/watch/polling-watcher.ts';
@@ -25,6 +27,11 @@ const envSchema = z.object({
   JITVEND_CONFIG: z.string().default('jitvend.config.yaml'),
 });
 
+/** The approval channels on AWS (Slack, SES email), from the environment. */
+function awsChannels(_settings: z.infer<typeof envSchema>): ApprovalChannel[] {
+  return [];
+}
+
 export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success)
@@ -33,21 +40,24 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   const config = loadConfig(settings.JITVEND_CONFIG);
   const store = new DynamoDbRequestStore({ tableName: settings.TABLE_NAME });
   const powertools = new PowertoolsLogger({ serviceName: 'jitvend' });
+  const logger: Runtime['logger'] = {
+    info: (message, fields) => powertools.info(message, fields ?? {}),
+    warn: (message, fields) => powertools.warn(message, fields ?? {}),
+    error: (message, fields) => powertools.error(message, fields ?? {}),
+  };
   return {
     config,
     store,
     workflow: new StepFunctionsWorkflow({ stateMachineArn: settings.STATE_MACHINE_ARN }),
+    callback: new StepFunctionsTaskCallback(),
+    notifier: new FanoutNotifier(awsChannels(settings), logger),
     issuer: new StsCredentialIssuer(),
     vault: new KmsVault(settings.CREDENTIALS_KEY_ID),
     watcher: new PollingWatcher(store, 1000),
     clock: systemClock,
     newId: randomUUID,
     verifier: new OidcVerifier({ issuers: config.issuers, people: config.people }),
-    logger: {
-      info: (message, fields) => powertools.info(message, fields ?? {}),
-      warn: (message, fields) => powertools.warn(message, fields ?? {}),
-      error: (message, fields) => powertools.error(message, fields ?? {}),
-    },
+    logger,
     publicUrl: settings.PUBLIC_URL,
   };
 }

@@ -3,7 +3,13 @@
  * store decorator can announce each change and waiting GETs wake at once instead of polling.
  */
 import { EventEmitter } from 'node:events';
-import type { CommitOptions, ListQuery, RequestStore, RequestWatcher } from '../shared/domain/ports.ts';
+import type {
+  ApprovalTokenRecord,
+  CommitOptions,
+  ListQuery,
+  RequestStore,
+  RequestWatcher,
+} from '../shared/domain/ports.ts';
 import type { AccessRequest, AuditEvent } from '../shared/domain/types.ts';
 
 export class NotifyingStore implements RequestStore {
@@ -32,6 +38,24 @@ export class NotifyingStore implements RequestStore {
   }
   getCredentials(id: string) {
     return this.inner.getCredentials(id);
+  }
+  saveTaskToken(id: string, taskToken: string, expiresAt: string) {
+    return this.inner.saveTaskToken(id, taskToken, expiresAt);
+  }
+  getTaskToken(id: string) {
+    return this.inner.getTaskToken(id);
+  }
+  deleteTaskToken(id: string) {
+    return this.inner.deleteTaskToken(id);
+  }
+  saveApprovalToken(record: ApprovalTokenRecord) {
+    return this.inner.saveApprovalToken(record);
+  }
+  getApprovalToken(tokenHash: string) {
+    return this.inner.getApprovalToken(tokenHash);
+  }
+  useApprovalToken(tokenHash: string, usedAt: string) {
+    return this.inner.useApprovalToken(tokenHash, usedAt);
   }
 }
 

@@ -16,16 +16,19 @@ import { AesGcmVault, loadOrCreateKeyFile } from '../shared/adapters/crypto/aes-
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
+import { FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { type LoadedConfig, loadConfig } from '../shared/config.ts';
 import { isTerminal } from '../shared/domain/lifecycle.ts';
 import { type Clock, systemClock } from '../shared/domain/ports.ts';
 import { workflowSteps } from '../shared/domain/use-cases/workflow-steps.ts';
+import { localChannels } from './channels.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { localRoutes } from './local-routes.ts';
 import { consoleLogger, type LogLevel } from './logger.ts';
 import { EventWatcher, NotifyingStore } from './notifying-store.ts';
 import { LocalOidcIssuer } from './oidc-issuer.ts';
+import { Outbox } from './outbox.ts';
 import { startServer } from './server.ts';
 import { LocalCredentialIssuer } from './sts-stand-in.ts';
 import { LocalWorkflowRunner } from './workflow-runner.ts';
@@ -54,6 +57,7 @@ export interface LocalStack {
   oidc: LocalOidcIssuer;
   sts: LocalCredentialIssuer;
   workflow: LocalWorkflowRunner;
+  outbox: Outbox;
   /** the DynamoDB client every store call goes through (the bench counts its calls) */
   documentClient: DynamoDBDocumentClient;
   stop(): Promise<void>;
@@ -102,13 +106,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger,
     };
 
+    const outbox = new Outbox(dataDir);
     let oidc: LocalOidcIssuer | undefined;
     const server = await startServer({
       host,
       port: options.port ?? Number(process.env.PORT ?? 8787),
       localRoutes: (req, url, body) => {
         if (!oidc) return Promise.resolve(undefined);
-        return localRoutes({ oidc, outbox: () => [] })(req, url, body);
+        return localRoutes({ oidc, outbox: () => outbox.list() })(req, url, body);
       },
       onError: (error) => logger.error('local server error', { error: String(error) }),
     });
@@ -118,6 +123,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const runtime: Runtime = {
       ...runtimeBase,
       workflow: undefined as never,
+      callback: undefined as never,
+      notifier: new FanoutNotifier(
+        localChannels({ outbox, publicUrl: server.url, runtime: () => runtime }),
+        logger,
+      ),
       verifier: new OidcVerifier({
         issuers: [...config.issuers, oidc.trustedIssuer()],
         people: config.people,
@@ -134,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger,
     });
     runtime.workflow = workflow;
+    runtime.callback = workflow;
     cleanups.push(() => workflow.stop());
     ready(runtime);
 
@@ -151,7 +162,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     if (resumed > 0) logger.info(`resumed ${resumed} request(s) in flight`);
 
-    return { url: server.url, dataDir, runtime, oidc, sts, workflow, documentClient: client, stop };
+    return { url: server.url, dataDir, runtime, oidc, sts, workflow, outbox, documentClient: client, stop };
   } catch (error) {
     await stop();
     setRuntime(undefined);

@@ -33,3 +33,8 @@ export function assertCanView(config: JitvendConfig, principal: Principal, reque
   if (isRequesterOf(principal, request) || isApproverOf(config, principal, request)) return;
   throw new ForbiddenError(`you are neither the requester nor an approver of request ${request.id}`);
 }
+
+/** The configured person with this Slack user id. */
+export function personBySlackId(config: JitvendConfig, slackUserId: string): string | undefined {
+  return Object.values(config.people).find((p) => p.slack === slackUserId)?.name;
+}

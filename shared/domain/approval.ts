@@ -1,6 +1,6 @@
 import type { AutoApproveRule, JitvendConfig, Profile } from './profile.ts';
 import { matchesClaims } from './requesters.ts';
-import type { ApprovalRoute } from './types.ts';
+import type { AccessRequest, ApprovalRoute } from './types.ts';
 
 /** The people who may approve a profile's requests (groups expanded), sorted. */
 export function approverPeople(
@@ -45,4 +45,77 @@ export function approvalRouteFor(
     approvers: approverPeople(config, profile),
     minApprovals: profile.approval.minApprovals,
   };
+}
+
+export type RefusalCode =
+  | 'not_pending'
+  | 'too_late'
+  | 'unknown_person'
+  | 'not_approver'
+  | 'initiator'
+  | 'duplicate'
+  | 'auto';
+
+export type Verdict =
+  | { kind: 'refused'; code: RefusalCode; why: string }
+  | { kind: 'deny' }
+  | { kind: 'approve'; final: boolean; remaining: number };
+
+/**
+ * The approval rules, applied to one decision attempt: only listed approvers decide, the
+ * person who started the pipeline never approves its own run, each person counts once,
+ * one deny ends it, and nothing is decided outside pending_approval or after the deadline.
+ */
+export function judgeDecision(
+  request: AccessRequest,
+  person: string | undefined,
+  decision: 'approve' | 'deny',
+  now: Date,
+): Verdict {
+  if (request.status !== 'pending_approval') {
+    return {
+      kind: 'refused',
+      code: 'not_pending',
+      why: `request ${request.id} is already ${request.status}`,
+    };
+  }
+  const route = request.approvalRoute;
+  if (route.kind === 'auto') {
+    return { kind: 'refused', code: 'auto', why: `request ${request.id} is approved by rule, not by people` };
+  }
+  if (now.getTime() >= new Date(request.approvalDeadline).getTime()) {
+    return {
+      kind: 'refused',
+      code: 'too_late',
+      why: `the approval deadline of request ${request.id} has passed`,
+    };
+  }
+  if (person === undefined) {
+    return { kind: 'refused', code: 'unknown_person', why: 'you are not a person in the jitvend config' };
+  }
+  if (!route.approvers.includes(person)) {
+    return {
+      kind: 'refused',
+      code: 'not_approver',
+      why: `${person} is not an approver of profile ${request.profile}`,
+    };
+  }
+  if (decision === 'deny') return { kind: 'deny' };
+  if (person === request.initiator) {
+    return {
+      kind: 'refused',
+      code: 'initiator',
+      why: `${person} started this pipeline and cannot approve its own request: another approver must`,
+    };
+  }
+  const approvedBy = new Set(request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person));
+  if (approvedBy.has(person)) {
+    return {
+      kind: 'refused',
+      code: 'duplicate',
+      why: `${person} has already approved request ${request.id}`,
+    };
+  }
+  const remaining = Math.max(0, route.minApprovals - approvedBy.size - 1);
+  return { kind: 'approve', final: remaining === 0, remaining };
 }

@@ -1,4 +1,5 @@
 import type {
+  ApprovalNotifier,
   Clock,
   CredentialIssuer,
   CredentialVault,
@@ -7,12 +8,16 @@ import type {
   Workflow,
 } from './ports.ts';
 import type { JitvendConfig } from './profile.ts';
+import type { WorkflowTaskCallback } from './workflow-contract.ts';
 
 /** What the use cases need: ports only. The AWS runtime and the local stack each wire their adapters. */
 export interface Deps {
   config: JitvendConfig;
   store: RequestStore;
   workflow: Workflow;
+  /** resumes the workflow's AwaitApproval task when a decision is taken */
+  callback: WorkflowTaskCallback;
+  notifier: ApprovalNotifier;
   issuer: CredentialIssuer;
   vault: CredentialVault;
   watcher: RequestWatcher;

@@ -2,6 +2,7 @@
  * The ports of the domain: small interfaces that adapters implement
  * (shared/adapters/* for AWS, local/* for the local stack, tests for fakes).
  */
+import type { Person } from './profile.ts';
 import type { AccessRequest, AuditEvent, IssuedCredentials, RequestStatus } from './types.ts';
 
 export interface Clock {
@@ -62,6 +63,25 @@ export interface RequestStore {
   /** the request's audit events, oldest first */
   listAudit(id: string): Promise<AuditEvent[]>;
   getCredentials(id: string): Promise<SealedCredentials | undefined>;
+
+  /** Keeps the AwaitApproval task token server-side (never in the request item, a URL or an event). */
+  saveTaskToken(id: string, taskToken: string, expiresAt: string): Promise<void>;
+  getTaskToken(id: string): Promise<string | undefined>;
+  deleteTaskToken(id: string): Promise<void>;
+
+  /** Email approval tokens, stored by hash only. */
+  saveApprovalToken(record: ApprovalTokenRecord): Promise<void>;
+  getApprovalToken(tokenHash: string): Promise<ApprovalTokenRecord | undefined>;
+  /** Marks a token used; false when it was already used (or does not exist): single use under races. */
+  useApprovalToken(tokenHash: string, usedAt: string): Promise<boolean>;
+}
+
+export interface ApprovalTokenRecord {
+  tokenHash: string;
+  requestId: string;
+  person: string;
+  expiresAt: string;
+  usedAt?: string;
 }
 
 export interface AssumeRoleInput {
@@ -77,6 +97,16 @@ export interface AssumeRoleInput {
 export interface CredentialIssuer {
   /** Throws IssueError (retryable for throttling) on failure. */
   assumeRole(input: AssumeRoleInput): Promise<IssuedCredentials>;
+}
+
+/** Tells approvers that a request waits for them (Slack, email; the local outbox). */
+export interface ApprovalNotifier {
+  /**
+   * Called when a request starts (or, after a restart, resumes) waiting for people.
+   * Resolves with what happened on each channel (`sent`, or why not), for the audit trail;
+   * it never carries tokens or links.
+   */
+  requestApproval(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>>;
 }
 
 /** Starts the approval workflow for a request (Step Functions in AWS, in-process locally). */

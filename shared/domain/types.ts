@@ -105,7 +105,8 @@ export type AuditEventType =
   | 'request_revoked'
   | 'request_failed'
   | 'decision_recorded'
-  | 'decision_refused';
+  | 'decision_refused'
+  | 'approvers_notified';
 
 export interface AuditEvent {
   requestId: string;

@@ -1,15 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, ValidationError } from '../../domain/errors.ts';
-import type { CommitOptions, ListQuery, Page, RequestStore, SealedCredentials } from '../../domain/ports.ts';
+import type {
+  ApprovalTokenRecord,
+  CommitOptions,
+  ListQuery,
+  Page,
+  RequestStore,
+  SealedCredentials,
+} from '../../domain/ports.ts';
 import type { AccessRequest, AuditEvent } from '../../domain/types.ts';
 import { defaultDocumentClient } from './client.ts';
 import {
@@ -275,6 +285,78 @@ export class DynamoDbRequestStore implements RequestStore {
     return { ciphertext: String(out.Item.ciphertext), expiration: String(out.Item.expiration) };
   }
 
+  async saveTaskToken(id: string, taskToken: string, expiresAt: string): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: { ...keys.taskToken(id), itemType: 'task_token', taskToken, expiresAt, ttl: ttlOf(expiresAt) },
+      }),
+    );
+  }
+
+  async getTaskToken(id: string): Promise<string | undefined> {
+    const out = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: keys.taskToken(id), ConsistentRead: true }),
+    );
+    return out.Item ? String(out.Item.taskToken) : undefined;
+  }
+
+  async deleteTaskToken(id: string): Promise<void> {
+    await this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: keys.taskToken(id) }));
+  }
+
+  async saveApprovalToken(record: ApprovalTokenRecord): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: {
+          ...keys.approvalToken(record.tokenHash),
+          itemType: 'approval_token',
+          ...record,
+          ttl: ttlOf(record.expiresAt),
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+  }
+
+  async getApprovalToken(tokenHash: string): Promise<ApprovalTokenRecord | undefined> {
+    const out = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: keys.approvalToken(tokenHash),
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const item = out.Item;
+    return {
+      tokenHash: String(item.tokenHash),
+      requestId: String(item.requestId),
+      person: String(item.person),
+      expiresAt: String(item.expiresAt),
+      ...(item.usedAt !== undefined ? { usedAt: String(item.usedAt) } : {}),
+    };
+  }
+
+  async useApprovalToken(tokenHash: string, usedAt: string): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: keys.approvalToken(tokenHash),
+          UpdateExpression: 'SET usedAt = :usedAt',
+          ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(usedAt)',
+          ExpressionAttributeValues: { ':usedAt': usedAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
   #putNew(item: Item): TransactItem {
     return {
       Put: { TableName: this.#tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' },
@@ -329,6 +411,13 @@ function fromAuditItem(item: Item): AuditEvent {
   const event: Item = { ...item };
   for (const name of STORAGE_ATTRIBUTES) delete event[name];
   return event as unknown as AuditEvent;
+}
+
+/** TTL attribute value (epoch seconds) for an ISO time: a backstop for cleanup, never a security boundary. */
+function ttlOf(iso: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new Error(`not an ISO time: ${iso}`);
+  return Math.ceil(ms / 1000);
 }
 
 function credentialsItem(requestId: string, sealed: SealedCredentials): Item {

@@ -60,11 +60,13 @@ export type IndexName = keyof typeof REQUESTS_TABLE.indexes;
 export const LIST_PARTITION = 'REQUESTS';
 
 /** Values of the `itemType` attribute, so stream consumers can tell items apart without parsing keys. */
-export type ItemType = 'request' | 'audit' | 'credentials' | 'idempotency';
+export type ItemType = 'request' | 'audit' | 'credentials' | 'idempotency' | 'task_token' | 'approval_token';
 
 export const REQUEST_SK = 'REQUEST';
 export const CREDENTIALS_SK = 'CREDENTIALS';
 export const IDEMPOTENCY_SK = 'IDEMPOTENCY';
+export const TASK_TOKEN_SK = 'TASK_TOKEN';
+export const APPROVAL_TOKEN_SK = 'APPROVAL_TOKEN';
 export const AUDIT_SK_PREFIX = 'AUDIT#';
 /** digits of the zero-padded audit sequence, so SK order is seq order */
 export const AUDIT_SEQ_DIGITS = 8;
@@ -83,6 +85,13 @@ export const keys = {
     SK: `${AUDIT_SK_PREFIX}${String(seq).padStart(AUDIT_SEQ_DIGITS, '0')}`,
   }),
   credentials: (id: string): ItemKey => ({ PK: keys.requestPk(id), SK: CREDENTIALS_SK }),
+  /** the Step Functions task token of the request's AwaitApproval state (never in the request item) */
+  taskToken: (id: string): ItemKey => ({ PK: keys.requestPk(id), SK: TASK_TOKEN_SK }),
+  /** an email approval token, by the sha-256 of the token (the token itself is never stored) */
+  approvalToken: (tokenHash: string): ItemKey => ({
+    PK: `APPROVAL_TOKEN#${tokenHash}`,
+    SK: APPROVAL_TOKEN_SK,
+  }),
   /** the key is hashed: it is caller-chosen text, and the requester id can be long */
   idempotency: (requester: string, idempotencyKey: string): ItemKey => ({
     PK: `IDEMPOTENCY#${createHash('sha256').update(`${requester}\n${idempotencyKey}`).digest('hex')}`,

@@ -4,6 +4,7 @@ import { ConcurrentUpdateError, ConflictError, ForbiddenError } from '../errors.
 import { canTransition } from '../lifecycle.ts';
 import { applyChange } from '../transition.ts';
 import type { AccessRequest, Principal } from '../types.ts';
+import { resumeWorkflow } from './decide.ts';
 import { requestOrThrow } from './read-requests.ts';
 
 /** POST /requests/{id}/cancel: the requester withdraws a request that is not issued yet. */
@@ -30,6 +31,7 @@ export async function cancelRequest(deps: Deps, principal: Principal, id: string
     });
     try {
       await deps.store.commit(request, next, event);
+      await resumeWorkflow(deps, next, 'cancelled');
       return next;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError)) throw error;

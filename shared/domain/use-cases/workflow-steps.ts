@@ -8,7 +8,8 @@ import { isTerminal } from '../lifecycle.ts';
 import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
 import { applyChange, type Change } from '../transition.ts';
 import type { AccessRequest, RequestStatus } from '../types.ts';
-import type { WorkflowSteps } from '../workflow-contract.ts';
+import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
+import { resumeWorkflow } from './decide.ts';
 import { requestOrThrow } from './read-requests.ts';
 
 const SYSTEM = 'jitvend';
@@ -37,6 +38,12 @@ async function changeIf(
     }
   }
   throw new ConcurrentUpdateError(`request ${id} kept changing during a workflow step`);
+}
+
+function decisionFor(status: RequestStatus): ApprovalDecision {
+  if (status === 'approved') return 'approved';
+  if (status === 'denied') return 'denied';
+  return 'cancelled';
 }
 
 /** Lambda error Causes are JSON ({errorMessage, errorType}); keep the message, bounded. */
@@ -84,9 +91,29 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       return { route: 'human', approvalTimeoutSeconds: Math.max(1, remaining) };
     },
 
-    async awaitApproval() {
-      // The human branch (task token kept server-side, approvers notified) is slice 2's work.
-      // Until then the task waits for its timeout and the request ends timed_out.
+    async awaitApproval({ requestId, taskToken }) {
+      const request = await requestOrThrow(deps, requestId);
+      // the token lives server-side only until the decision or the deadline
+      await deps.store.saveTaskToken(requestId, taskToken, request.approvalDeadline);
+      const current = await requestOrThrow(deps, requestId);
+      if (current.status !== 'pending_approval') {
+        // decided (or cancelled) before we started waiting: resume at once
+        await resumeWorkflow(deps, current, decisionFor(current.status));
+        return;
+      }
+      const route = current.approvalRoute;
+      const people =
+        route.kind === 'human' ? route.approvers.flatMap((n) => deps.config.people[n] ?? []) : [];
+      const report = await deps.notifier.requestApproval(current, people);
+      await changeIf(deps, requestId, ['pending_approval'], () => ({
+        event: {
+          type: 'approvers_notified',
+          actor: SYSTEM,
+          channel: 'workflow',
+          at: at(),
+          detail: { approvers: people.map((p) => p.name), channels: report },
+        },
+      }));
     },
 
     async issue({ requestId }) {

@@ -1,0 +1,41 @@
+import type { ApprovalNotifier, Logger } from '../../domain/ports.ts';
+import type { Person } from '../../domain/profile.ts';
+import type { AccessRequest } from '../../domain/types.ts';
+
+export interface ApprovalChannel {
+  /** `slack`, `email`, … */
+  name: string;
+  /** Sends to the approvers this channel can reach; resolves with a short summary. */
+  send(request: AccessRequest, approvers: Person[]): Promise<string>;
+}
+
+/**
+ * Notifies approvers on every configured channel at once. One channel failing (Slack down)
+ * never stops the others nor the request: the failure is logged and reported for the audit.
+ */
+export class FanoutNotifier implements ApprovalNotifier {
+  constructor(
+    private readonly channels: ApprovalChannel[],
+    private readonly logger: Logger,
+  ) {}
+
+  async requestApproval(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>> {
+    const results = await Promise.allSettled(this.channels.map((c) => c.send(request, approvers)));
+    const report: Record<string, string> = {};
+    results.forEach((result, i) => {
+      const name = this.channels[i]!.name;
+      if (result.status === 'fulfilled') {
+        report[name] = result.value;
+      } else {
+        const message = result.reason instanceof Error ? result.reason.message : String(result.reason);
+        report[name] = `failed: ${message.slice(0, 200)}`;
+        this.logger.error('approval notification failed', {
+          channel: name,
+          requestId: request.id,
+          error: message,
+        });
+      }
+    });
+    return report;
+  }
+}
