@@ -59,5 +59,7 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     verifier: new OidcVerifier({ issuers: config.issuers, people: config.people }),
     logger,
     publicUrl: settings.PUBLIC_URL,
+    // Slack and email secrets come from Secrets Manager (wired with the CDK stack)
+    secrets: { slackSigningSecret: '', approvalTokenKey: new Uint8Array() },
   };
 }

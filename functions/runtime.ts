@@ -11,6 +11,15 @@ export interface Runtime extends Deps {
   logger: Logger;
   /** the API's public base URL, e.g. for links in messages */
   publicUrl: string;
+  secrets: RuntimeSecrets;
+}
+
+/** Secrets the HTTP edge needs; loaded once (Secrets Manager on AWS, env or data dir locally). */
+export interface RuntimeSecrets {
+  /** verifies POST /slack/interactions (Slack app's signing secret) */
+  slackSigningSecret: string;
+  /** HMAC key that signs email approval tokens (32 bytes) */
+  approvalTokenKey: Uint8Array;
 }
 
 let current: Runtime | Promise<Runtime> | undefined;

@@ -34,6 +34,8 @@ import { LocalCredentialIssuer } from './sts-stand-in.ts';
 import { LocalWorkflowRunner } from './workflow-runner.ts';
 
 export const LOCAL_TABLE_NAME = 'jitvend-local';
+/** The local stack's Slack signing secret when SLACK_SIGNING_SECRET is not set (documented; local only). */
+export const LOCAL_SLACK_SIGNING_SECRET = 'jitvend-local-slack-signing-secret';
 
 export interface LocalStackOptions {
   dataDir?: string;
@@ -128,6 +130,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         localChannels({ outbox, publicUrl: server.url, runtime: () => runtime }),
         logger,
       ),
+      secrets: {
+        slackSigningSecret: process.env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
+        approvalTokenKey: await loadOrCreateKeyFile(join(dataDir, 'approval-token.key')),
+      },
       verifier: new OidcVerifier({
         issuers: [...config.issuers, oidc.trustedIssuer()],
         people: config.people,
