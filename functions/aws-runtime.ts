@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
+import { IamSessionRevoker } from '../shared/adapters/iam/session-revoker.ts';
 import { KmsVault } from '../shared/adapters/kms/kms-vault.ts';
 import { type ApprovalChannel, FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
@@ -50,6 +51,7 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     store,
     workflow: new StepFunctionsWorkflow({ stateMachineArn: settings.STATE_MACHINE_ARN }),
     callback: new StepFunctionsTaskCallback(),
+    revoker: new IamSessionRevoker(),
     notifier: new FanoutNotifier(awsChannels(settings), logger),
     issuer: new StsCredentialIssuer(),
     vault: new KmsVault(settings.CREDENTIALS_KEY_ID),

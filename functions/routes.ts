@@ -20,6 +20,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/requests/{id}/cancel', handler: 'cancel-request', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/credentials', handler: 'deliver-credentials', auth: 'oidc' },
   { method: 'GET', path: '/requests/{id}/audit', handler: 'request-audit', auth: 'oidc' },
+  { method: 'POST', path: '/requests/{id}/revoke', handler: 'revoke-request', auth: 'oidc' },
   { method: 'GET', path: '/health', handler: 'health', auth: 'none' },
   { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: 'none' },
 ];

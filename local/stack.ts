@@ -19,11 +19,12 @@ import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
 import { FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { type LoadedConfig, loadConfig } from '../shared/config.ts';
-import { isTerminal } from '../shared/domain/lifecycle.ts';
+import { needsWorkflow } from '../shared/domain/lifecycle.ts';
 import { type Clock, systemClock } from '../shared/domain/ports.ts';
 import { workflowSteps } from '../shared/domain/use-cases/workflow-steps.ts';
 import { localChannels } from './channels.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { LocalSessionRevoker } from './iam-stand-in.ts';
 import { localRoutes } from './local-routes.ts';
 import { consoleLogger, type LogLevel } from './logger.ts';
 import { EventWatcher, NotifyingStore } from './notifying-store.ts';
@@ -60,6 +61,7 @@ export interface LocalStack {
   sts: LocalCredentialIssuer;
   workflow: LocalWorkflowRunner;
   outbox: Outbox;
+  iam: LocalSessionRevoker;
   /** the DynamoDB client every store call goes through (the bench counts its calls) */
   documentClient: DynamoDBDocumentClient;
   stop(): Promise<void>;
@@ -109,6 +111,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     const outbox = new Outbox(dataDir);
+    const iam = new LocalSessionRevoker(dataDir, clock);
     let oidc: LocalOidcIssuer | undefined;
     const server = await startServer({
       host,
@@ -126,6 +129,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...runtimeBase,
       workflow: undefined as never,
       callback: undefined as never,
+      revoker: iam,
       notifier: new FanoutNotifier(
         localChannels({ outbox, publicUrl: server.url, runtime: () => runtime }),
         logger,
@@ -159,7 +163,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (let cursor: string | undefined, first = true; first || cursor; first = false) {
       const page = await store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
       for (const request of page.items) {
-        if (!isTerminal(request.status)) {
+        if (needsWorkflow(request)) {
           workflow.resume(request);
           resumed++;
         }
@@ -168,7 +172,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     if (resumed > 0) logger.info(`resumed ${resumed} request(s) in flight`);
 
-    return { url: server.url, dataDir, runtime, oidc, sts, workflow, outbox, documentClient: client, stop };
+    return { url: server.url, dataDir, runtime, oidc, sts, workflow, outbox, iam, documentClient: client, stop };
   } catch (error) {
     await stop();
     setRuntime(undefined);

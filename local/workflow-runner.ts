@@ -279,6 +279,14 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
       }
       case 'approved':
         return this.launch(requestId, S.issueCredentials, { requestId });
+      case 'revoked':
+        // a revoked session's deny is released once the session would have expired
+        if (!request.revocation || request.revocation.releasedAt) return false;
+        if (!request.expiresAt) return false;
+        return this.launch(requestId, S.waitUntilExpiry, {
+          requestId,
+          issue: { issued: true, expiresAt: request.expiresAt },
+        });
       case 'issued':
         if (!request.expiresAt) {
           this.logger.error('workflow not resumed: issued request without expiresAt', { requestId });

@@ -131,6 +131,14 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           responses: { '200': ok('credentials', 'Credentials'), ...problems(401, 403, 404, 409, 410) },
         },
       },
+      '/requests/{id}/revoke': {
+        post: {
+          summary: 'Revoke an issued session before it expires (approvers); body optional {reason}',
+          security: bearer,
+          parameters: [idParam],
+          responses: { '200': ok('revoked', 'Request'), ...problems(401, 403, 404, 409) },
+        },
+      },
       '/requests/{id}/audit': {
         get: {
           summary: "The request's audit events, oldest first",

@@ -5,6 +5,7 @@ import type {
   CredentialVault,
   RequestStore,
   RequestWatcher,
+  SessionRevoker,
   Workflow,
 } from './ports.ts';
 import type { JitvendConfig } from './profile.ts';
@@ -18,6 +19,7 @@ export interface Deps {
   /** resumes the workflow's AwaitApproval task when a decision is taken */
   callback: WorkflowTaskCallback;
   notifier: ApprovalNotifier;
+  revoker: SessionRevoker;
   issuer: CredentialIssuer;
   vault: CredentialVault;
   watcher: RequestWatcher;

@@ -23,3 +23,9 @@ export function isTerminal(status: RequestStatus): boolean {
 export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
+
+/** Whether the workflow still has work for a request (a restart resumes these). */
+export function needsWorkflow(request: { status: RequestStatus; revocation?: { releasedAt?: string } }): boolean {
+  if (request.status === 'revoked') return request.revocation !== undefined && request.revocation.releasedAt === undefined;
+  return !isTerminal(request.status);
+}

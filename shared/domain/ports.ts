@@ -99,6 +99,15 @@ export interface CredentialIssuer {
   assumeRole(input: AssumeRoleInput): Promise<IssuedCredentials>;
 }
 
+/**
+ * Stops an issued session before it expires (STS cannot): a deny on the target role for
+ * exactly that session's `aws:SourceIdentity`, removed once the session would have expired.
+ */
+export interface SessionRevoker {
+  revoke(input: { roleArn: string; sourceIdentity: string; expiresAt: string }): Promise<void>;
+  release(input: { roleArn: string; sourceIdentity: string }): Promise<void>;
+}
+
 /** Tells approvers that a request waits for them (Slack, email; the local outbox). */
 export interface ApprovalNotifier {
   /**

@@ -81,6 +81,8 @@ export interface AccessRequest {
   credentialsDeliveredAt?: string;
   /** why it ended in failed/denied/timed_out/cancelled/revoked */
   statusReason?: string;
+  /** set when an approver revoked the issued session; `releasedAt` once the deny is removed after expiry */
+  revocation?: { at: string; by: string; releasedAt?: string };
   /** optimistic concurrency: incremented on each transition */
   version: number;
   /** hash chain head: hash of the last audit event of this request */
@@ -106,7 +108,8 @@ export type AuditEventType =
   | 'request_failed'
   | 'decision_recorded'
   | 'decision_refused'
-  | 'approvers_notified';
+  | 'approvers_notified'
+  | 'revocation_released';
 
 export interface AuditEvent {
   requestId: string;

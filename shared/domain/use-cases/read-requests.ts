@@ -53,8 +53,15 @@ export async function listRequests(
 }
 
 /** GET /requests/{id}/audit: the request's events, oldest first. */
-export async function requestAudit(deps: Deps, principal: Principal, id: string): Promise<AuditEvent[]> {
+export async function requestAudit(
+  deps: Deps,
+  principal: Principal,
+  id: string,
+): Promise<{ items: AuditEvent[]; head: string }> {
   const request = await requestOrThrow(deps, id);
   assertCanView(deps.config, principal, request);
-  return deps.store.listAudit(id);
+  const items = await deps.store.listAudit(id);
+  // the request's head as of this read: events written after it are left out, so the chain checks
+  const upTo = items.filter((e) => e.seq <= request.auditCount);
+  return { items: upTo, head: request.auditHead };
 }

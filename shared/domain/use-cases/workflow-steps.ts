@@ -177,6 +177,16 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
 
     async expire({ requestId }) {
       const request = await requestOrThrow(deps, requestId);
+      if (request.status === 'revoked' && request.revocation && !request.revocation.releasedAt) {
+        // the session has expired anyway: the deny on the role is no longer needed
+        const profile = deps.config.profiles[request.profile];
+        if (profile) await deps.revoker.release({ roleArn: profile.roleArn, sourceIdentity: sourceIdentityFor(requestId) });
+        await changeIf(deps, requestId, ['revoked'], (current) => ({
+          patch: { revocation: { ...current.revocation!, releasedAt: at() } },
+          event: { type: 'revocation_released', actor: SYSTEM, channel: 'workflow', at: at() },
+        }));
+        return {};
+      }
       if (isTerminal(request.status)) return {};
       await changeIf(
         deps,
