@@ -20,7 +20,12 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/requests/{id}/cancel', handler: 'cancel-request', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/credentials', handler: 'deliver-credentials', auth: 'oidc' },
   { method: 'GET', path: '/requests/{id}/audit', handler: 'request-audit', auth: 'oidc' },
+  { method: 'POST', path: '/requests/{id}/decision', handler: 'decide-request', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/revoke', handler: 'revoke-request', auth: 'oidc' },
+  { method: 'GET', path: '/requests/{id}/usage', handler: 'request-usage', auth: 'oidc' },
+  { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions', auth: 'none' },
+  { method: 'GET', path: '/approvals/{token}', handler: 'approval-page', auth: 'none' },
+  { method: 'POST', path: '/approvals/{token}', handler: 'approval-decision', auth: 'none' },
   { method: 'GET', path: '/health', handler: 'health', auth: 'none' },
   { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: 'none' },
 ];

@@ -131,6 +131,30 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           responses: { '200': ok('credentials', 'Credentials'), ...problems(401, 403, 404, 409, 410) },
         },
       },
+      '/requests/{id}/decision': {
+        post: {
+          summary: 'Approve or deny as a configured approver (token email claim names the person)',
+          security: bearer,
+          parameters: [idParam],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['decision'],
+                  additionalProperties: false,
+                  properties: { decision: { enum: ['approve', 'deny'] }, reason: { type: 'string', maxLength: 500 } },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'recorded: {outcome, message, request}' },
+            ...problems(400, 401, 403, 404),
+          },
+        },
+      },
       '/requests/{id}/revoke': {
         post: {
           summary: 'Revoke an issued session before it expires (approvers); body optional {reason}',

@@ -27,7 +27,7 @@ export type DecisionResult =
   | { outcome: 'refused'; request: AccessRequest; message: string; code: RefusalCode };
 
 export async function decide(deps: Deps, input: DecisionInput): Promise<DecisionResult> {
-  for (let attempt = 0; attempt < 8; attempt++) {
+  for (let attempt = 0; attempt < 40; attempt++) {
     const request = await requestOrThrow(deps, input.requestId);
     const now = deps.clock.now();
     const at = now.toISOString();
@@ -96,7 +96,11 @@ export async function decide(deps: Deps, input: DecisionInput): Promise<Decision
     try {
       await deps.store.commit(request, next, event);
     } catch (error) {
-      if (error instanceof ConcurrentUpdateError) continue; // someone decided meanwhile: judge again
+      if (error instanceof ConcurrentUpdateError) {
+        // someone decided (or was refused) meanwhile: judge again on the new state, after a short jitter
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+        continue;
+      }
       throw error;
     }
     result.request = next;

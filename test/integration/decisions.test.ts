@@ -1,0 +1,157 @@
+/**
+ * Human decisions on the local stack (in process, real DynamoDB Local and workflow):
+ * 2-of-2 approvals, the initiator refused, and 20 concurrent conflicting decisions
+ * producing exactly one outcome.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { decide } from '../../shared/domain/use-cases/decide.ts';
+
+let dataDir: string;
+let stack: LocalStack;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'jitvend-decide-'));
+  stack = await startLocalStack({
+    dataDir,
+    port: 0,
+    logLevel: 'silent',
+    waitTimeOverrides: { WaitUntilExpiry: 600_000 },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function call(method: string, path: string, token: string, body?: unknown) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const person = (name: string) => stack.oidc.sign({ sub: `user:${name}`, email: `${name}@example.com` });
+
+async function untilStatus(id: string, token: string, wanted: string) {
+  for (let i = 0; i < 10; i++) {
+    const { body } = await call('GET', `/requests/${id}?waitSeconds=5`, token);
+    if (body.status === wanted) return body;
+  }
+  throw new Error(`${id} never became ${wanted}`);
+}
+
+describe('human decisions', () => {
+  it('needs two distinct approvers, never the initiator, then issues', async () => {
+    const pipeline = await stack.oidc.sign({
+      sub: 'repo:acme/payments:ref:refs/heads/fix',
+      repository: 'acme/payments',
+      ref: 'refs/heads/fix',
+      actor: 'carol',
+    });
+    const created = await call('POST', '/requests', pipeline, {
+      profile: 'payments-it',
+      reason: 'payments tests',
+    });
+    expect(created.body).toMatchObject({
+      initiator: 'carol',
+      approval: { route: 'human', approvers: ['alice', 'bob', 'carol'], minApprovals: 2 },
+    });
+    const id = created.body.id as string;
+    const [alice, bob, carol] = await Promise.all([person('alice'), person('bob'), person('carol')]);
+
+    const own = await call('POST', `/requests/${id}/decision`, carol, { decision: 'approve' });
+    expect(own.status).toBe(403);
+    expect(own.body.detail).toBe(
+      'carol started this pipeline and cannot approve its own request: another approver must',
+    );
+
+    const first = await call('POST', `/requests/${id}/decision`, alice, { decision: 'approve' });
+    expect(first.body).toMatchObject({
+      outcome: 'recorded',
+      message: 'approval by alice recorded: 1 more needed',
+    });
+    expect((await call('POST', `/requests/${id}/decision`, alice, { decision: 'approve' })).body.code).toBe(
+      'duplicate',
+    );
+    const second = await call('POST', `/requests/${id}/decision`, bob, {
+      decision: 'approve',
+      reason: 'looks right',
+    });
+    expect(second.body).toMatchObject({ outcome: 'approved', message: 'approved by alice and bob' });
+
+    await untilStatus(id, pipeline, 'issued');
+    const creds = await call('POST', `/requests/${id}/credentials`, pipeline);
+    expect(creds.status).toBe(200);
+
+    const audit = await call('GET', `/requests/${id}/audit`, alice);
+    const events = audit.body.items as Array<{ type: string; actor: string; channel: string }>;
+    // approvers_notified lands whenever the workflow reaches AwaitApproval: not part of the order checked here
+    expect(
+      events.map((e) => `${e.type}:${e.actor}`).filter((e) => !e.startsWith('approvers_notified')),
+    ).toEqual([
+      `request_created:repo:acme/payments:ref:refs/heads/fix`,
+      'decision_refused:carol',
+      'decision_recorded:alice',
+      'decision_refused:alice',
+      'request_approved:bob',
+      'credentials_issued:jitvend',
+      'credentials_delivered:repo:acme/payments:ref:refs/heads/fix',
+    ]);
+  });
+
+  it('lets exactly one of 20 concurrent conflicting decisions decide', async () => {
+    const pipeline = await stack.oidc.sign({
+      sub: 'repo:acme/orders:ref:refs/heads/race',
+      repository: 'acme/orders',
+      ref: 'refs/heads/race',
+    });
+    const created = await call('POST', '/requests', pipeline, { profile: 'orders-it', reason: 'race' });
+    const id = created.body.id as string;
+    const attempts = Array.from({ length: 20 }, (_, i) =>
+      decide(stack.runtime, {
+        requestId: id,
+        person: i % 2 === 0 ? 'alice' : 'bob',
+        actor: i % 2 === 0 ? 'U0ALICE01' : 'U0BOB0001',
+        decision: i % 2 === 0 ? 'approve' : 'deny',
+        channel: 'slack',
+      }),
+    );
+    const results = await Promise.all(attempts);
+    const final = results.filter((r) => r.outcome === 'approved' || r.outcome === 'denied');
+    expect(final).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'refused')).toHaveLength(19);
+    const outcome = final[0]!.outcome;
+    await untilStatus(id, pipeline, outcome === 'approved' ? 'issued' : 'denied');
+    const events = await stack.runtime.store.listAudit(id);
+    const decisive = events.filter((e) => e.type === 'request_approved' || e.type === 'request_denied');
+    expect(decisive).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'decision_refused')).toHaveLength(19);
+  });
+
+  it('a cancel while waiting ends the workflow as cancelled', async () => {
+    const pipeline = await stack.oidc.sign({
+      sub: 'repo:acme/orders:ref:refs/heads/cancel',
+      repository: 'acme/orders',
+      ref: 'refs/heads/cancel',
+    });
+    const created = await call('POST', '/requests', pipeline, { profile: 'orders-it', reason: 'cancel me' });
+    const id = created.body.id as string;
+    // wait until the workflow waits for people (it has notified them)
+    for (let i = 0; i < 50; i++) {
+      const events = await stack.runtime.store.listAudit(id);
+      if (events.some((e) => e.type === 'approvers_notified')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stack.workflow.isRunning(id)).toBe(true);
+    expect((await call('POST', `/requests/${id}/cancel`, pipeline)).body.status).toBe('cancelled');
+    for (let i = 0; i < 50 && stack.workflow.isRunning(id); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(stack.workflow.isRunning(id)).toBe(false);
+    expect(await stack.runtime.store.getTaskToken(id)).toBeUndefined();
+  });
+});
