@@ -8,17 +8,25 @@ import type { ApiResult } from '../functions/http.ts';
 import { json, problem } from '../functions/http.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
 import type { LocalOidcIssuer } from './oidc-issuer.ts';
+import type { Outbox } from './outbox.ts';
+import { recordSlackResponse } from './slack-stand-in.ts';
+import { localPage, type WebPageDeps } from './web-page.ts';
 
 const tokenBody = z.strictObject({ claims: z.record(z.string(), z.unknown()).default({}) });
 
 export interface LocalRouteDeps {
   oidc: LocalOidcIssuer;
   outbox(): unknown[];
+  /** where POST /.local/slack/response records Slack message updates (the outbox) */
+  slackResponses?: Pick<Outbox, 'add'>;
+  /** GET /: the page for people */
+  page?: WebPageDeps;
 }
 
 export function localRoutes(deps: LocalRouteDeps) {
   return async (req: IncomingMessage, url: URL, body: string): Promise<ApiResult | undefined> => {
     const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /' && deps.page) return localPage(deps.page, url);
     switch (route) {
       case 'POST /.local/oidc/token': {
         let parsed: unknown;
@@ -41,6 +49,9 @@ export function localRoutes(deps: LocalRouteDeps) {
         });
       case 'GET /.local/outbox':
         return json(200, deps.outbox());
+      case 'POST /.local/slack/response':
+        if (!deps.slackResponses) return problem(404, 'the local Slack stand-in is not wired');
+        return recordSlackResponse(deps.slackResponses, url, body);
       default:
         return url.pathname.startsWith('/.local/') ? problem(404, `no local route ${route}`) : undefined;
     }

@@ -12,6 +12,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Runtime, setRuntime } from '../functions/runtime.ts';
 import { loadWorkflowDefinition } from '../infra/workflow-definition.ts';
+import { LocalCloudTrailStandIn } from '../shared/adapters/cloudtrail/local-stand-in.ts';
 import { AesGcmVault, loadOrCreateKeyFile } from '../shared/adapters/crypto/aes-gcm-vault.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
@@ -31,6 +32,7 @@ import { EventWatcher, NotifyingStore } from './notifying-store.ts';
 import { LocalOidcIssuer } from './oidc-issuer.ts';
 import { Outbox } from './outbox.ts';
 import { startServer } from './server.ts';
+import { startLocalAuditStream } from './stream-poller.ts';
 import { LocalCredentialIssuer } from './sts-stand-in.ts';
 import { LocalWorkflowRunner } from './workflow-runner.ts';
 
@@ -93,6 +95,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => dynamo.stop());
     const admin = new DynamoDBClient(dynamo.clientConfig);
     await ensureTable(admin, LOCAL_TABLE_NAME).finally(() => admin.destroy());
+    // the audit trail: the table's stream into <dataDir>/audit/*.jsonl (stopped before DynamoDB Local)
+    const auditStream = await startLocalAuditStream({ dataDir, clientConfig: dynamo.clientConfig, tableName: LOCAL_TABLE_NAME, logger });
+    cleanups.push(() => auditStream.stop());
     const client = createDocumentClient(dynamo.clientConfig);
     cleanups.push(async () => client.destroy());
     const store = new NotifyingStore(new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client }));
@@ -105,6 +110,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       issuer: sts,
       vault,
       watcher: new EventWatcher(store),
+      usage: new LocalCloudTrailStandIn(join(dataDir, 'cloudtrail')),
       clock,
       newId: randomUUID,
       logger,
@@ -118,7 +124,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.port ?? Number(process.env.PORT ?? 8787),
       localRoutes: (req, url, body) => {
         if (!oidc) return Promise.resolve(undefined);
-        return localRoutes({ oidc, outbox: () => outbox.list() })(req, url, body);
+        return localRoutes({
+          oidc,
+          outbox: () => outbox.list(),
+          slackResponses: outbox,
+          page: { store, outbox, iam, sts },
+        })(req, url, body);
       },
       onError: (error) => logger.error('local server error', { error: String(error) }),
     });
@@ -172,7 +183,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     if (resumed > 0) logger.info(`resumed ${resumed} request(s) in flight`);
 
-    return { url: server.url, dataDir, runtime, oidc, sts, workflow, outbox, iam, documentClient: client, stop };
+    return {
+      url: server.url,
+      dataDir,
+      runtime,
+      oidc,
+      sts,
+      workflow,
+      outbox,
+      iam,
+      documentClient: client,
+      stop,
+    };
   } catch (error) {
     await stop();
     setRuntime(undefined);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { sha256Hex } from '../../shared/domain/audit.ts';
 import type { Principal } from '../../shared/domain/types.ts';
 import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
 
@@ -67,6 +68,8 @@ describe('the approval workflow on the local stack', () => {
       tags: { 'jitvend:request': request.id, 'jitvend:profile': 'orders-it' },
     });
     expect(JSON.parse(session!.policy)).toEqual(request.sessionPolicy);
+    // byte for byte the policy that was built and hashed at request time (storage keeps no key order)
+    expect(sha256Hex(session!.policy)).toBe(request.sessionPolicyHash);
   });
 
   it('retries a throttled issue and succeeds', async () => {

@@ -12,6 +12,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, ValidationError } from '../../domain/errors.ts';
+import { orderedPolicy } from '../../domain/policy/builder.ts';
 import type {
   ApprovalTokenRecord,
   CommitOptions,
@@ -396,7 +397,9 @@ function requestItem(request: AccessRequest): Item {
 function fromRequestItem(item: Item): AccessRequest {
   const request: Item = { ...item };
   for (const name of STORAGE_ATTRIBUTES) delete request[name];
-  return request as unknown as AccessRequest;
+  const typed = request as unknown as AccessRequest;
+  // DynamoDB maps keep no key order: give back the policy exactly as it was built (and hashed)
+  return { ...typed, sessionPolicy: orderedPolicy(typed.sessionPolicy) };
 }
 
 function auditItem(event: AuditEvent): Item {

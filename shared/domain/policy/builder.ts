@@ -465,3 +465,15 @@ function toStatement(p: Permission): PolicyStatement {
     Resource: p.resources.length === 1 ? p.resources[0]! : p.resources,
   };
 }
+
+/**
+ * The policy with its keys in IAM's usual order (Version, Statement; Effect, Action,
+ * Resource). Storage (DynamoDB maps) does not keep key order, and the JSON sent to STS and
+ * shown to approvers must be the one that was built and hashed.
+ */
+export function orderedPolicy(doc: PolicyDocument): PolicyDocument {
+  return {
+    Version: doc.Version,
+    Statement: doc.Statement.map((s) => ({ Effect: s.Effect, Action: s.Action, Resource: s.Resource })),
+  };
+}
