@@ -1,0 +1,334 @@
+/**
+ * The Slack messages of jitvend (Block Kit): the request awaiting approval with its
+ * Approve / Deny buttons, the same message once decided, and the ephemeral answers.
+ * Buttons carry the request id only: never a task token, never anything secret.
+ *
+ * Everything a pipeline controls (reason, claims, context, policy) is escaped for mrkdwn
+ * (`&`, `<`, `>`), so it can never become a mention (`<!channel>`) or a disguised link.
+ */
+import type { AccessRequest } from '../../domain/types.ts';
+
+export const SLACK_ACTION = {
+  approve: 'jitvend_approve',
+  deny: 'jitvend_deny',
+  revoke: 'jitvend_revoke',
+} as const;
+export type SlackActionId = (typeof SLACK_ACTION)[keyof typeof SLACK_ACTION];
+
+/** Slack's limits (https://api.slack.com/reference/block-kit/blocks). */
+export const SLACK_LIMITS = {
+  sectionText: 3000,
+  field: 2000,
+  headerText: 150,
+  contextText: 2000,
+  /** top-level `text`: Slack truncates beyond 40,000; notifications show far less */
+  fallbackText: 3000,
+} as const;
+
+export interface TextObject {
+  type: 'plain_text' | 'mrkdwn';
+  text: string;
+  emoji?: boolean;
+}
+export interface PlainText {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+export interface ButtonElement {
+  type: 'button';
+  action_id: SlackActionId;
+  text: PlainText;
+  value: string;
+  style?: 'primary' | 'danger';
+  confirm?: { title: PlainText; text: PlainText; confirm: PlainText; deny: PlainText };
+}
+export type SlackBlock =
+  | { type: 'header'; block_id?: string; text: PlainText }
+  | { type: 'section'; block_id?: string; text: TextObject }
+  | { type: 'section'; block_id?: string; fields: TextObject[] }
+  | { type: 'actions'; block_id?: string; elements: ButtonElement[] }
+  | { type: 'context'; block_id?: string; elements: TextObject[] }
+  | { type: 'divider'; block_id?: string };
+
+export interface SlackMessage {
+  /** plain-text fallback: notifications, screen readers, clients without blocks */
+  text: string;
+  blocks: SlackBlock[];
+}
+
+export type DecisionOutcome = 'approved' | 'denied' | 'recorded';
+
+/** The message an approver gets for a request waiting for people. */
+export function approvalRequestMessage(request: AccessRequest): SlackMessage {
+  return {
+    text: fallback(`jitvend: approval needed for ${request.profile}. ${summaryLine(request)}`),
+    blocks: [...requestBlocks(request), decisionButtons(request)],
+  };
+}
+
+/**
+ * The same message once a decision was accepted: the status line on top; the buttons stay
+ * only while more approvals are needed (a shared channel message serves several approvers).
+ */
+export function decisionMessage(
+  request: AccessRequest,
+  outcome: DecisionOutcome,
+  person: string,
+): SlackMessage {
+  const line = decisionLine(request, outcome, person);
+  const emoji =
+    outcome === 'approved'
+      ? ':white_check_mark:'
+      : outcome === 'denied'
+        ? ':no_entry:'
+        : ':ballot_box_with_check:';
+  return {
+    text: fallback(`${line}. jitvend request for ${request.profile}: ${summaryLine(request)}`),
+    blocks: [
+      { type: 'section', block_id: 'jitvend_status', text: mrkdwn(`${emoji} *${escapeMrkdwn(line)}*`) },
+      ...requestBlocks(request),
+      ...(outcome === 'recorded' ? [decisionButtons(request)] : []),
+    ],
+  };
+}
+
+/** "Approved by alice", "Denied by bob: reason", "Approval by alice recorded: 1 more needed". */
+export function decisionLine(request: AccessRequest, outcome: DecisionOutcome, person: string): string {
+  switch (outcome) {
+    case 'approved': {
+      const by = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person);
+      return `Approved by ${(by.length > 0 ? by : [person]).join(' and ')}`;
+    }
+    case 'denied': {
+      const deny = request.approvals.findLast((a) => a.decision === 'deny' && a.person === person);
+      return `Denied by ${person}${deny?.reason ? `: ${deny.reason}` : ''}`;
+    }
+    case 'recorded': {
+      const remaining = remainingApprovals(request);
+      return `Approval by ${person} recorded: ${remaining} more needed`;
+    }
+  }
+}
+
+/** The ephemeral answer to a click that changed nothing, saying why. */
+export function refusalText(why: string): string {
+  return fallback(`Your click changed nothing: ${why}.`);
+}
+
+/** The ephemeral answer to the Revoke button until revocation from Slack exists. */
+export function revokeNotAvailableText(requestId: string): string {
+  return fallback(`Revoking from Slack is not available yet: nothing was changed for request ${requestId}.`);
+}
+
+// ---------------------------------------------------------------------------------------
+
+function requestBlocks(request: AccessRequest): SlackBlock[] {
+  const claims = request.requesterClaims;
+  const fields: TextObject[] = [
+    field('Repository', claims.repository ?? claims.project_path ?? request.requester),
+    field('Branch', claims.ref ?? 'unknown'),
+    field('Started by', claims.actor ?? claims.user_login ?? request.initiator ?? 'unknown'),
+  ];
+  const run = runLink(claims);
+  if (run) fields.push(mrkdwn(`*Run*\n<${run}|#${claims.run_id}>`));
+  fields.push(
+    field('Duration', formatDuration(request.durationSeconds)),
+    field('Approvals', approvalsSoFar(request)),
+    mrkdwn(`*Decide by*\n${slackDate(request.approvalDeadline)}`),
+    field('Request', request.id),
+  );
+  const blocks: SlackBlock[] = [
+    {
+      type: 'header',
+      text: plain(truncate(`Approval needed: ${request.profile}`, SLACK_LIMITS.headerText)),
+    },
+    { type: 'section', block_id: 'jitvend_request', fields },
+    {
+      type: 'section',
+      block_id: 'jitvend_reason',
+      text: mrkdwn(`*Reason*\n${escapedWithin(request.reason, SLACK_LIMITS.sectionText - 12)}`),
+    },
+  ];
+  const context = Object.entries(request.context ?? {});
+  if (context.length > 0) {
+    const lines = context.map(([k, v]) => `${k}: ${v}`).join('\n');
+    blocks.push({
+      type: 'section',
+      block_id: 'jitvend_context',
+      text: mrkdwn(`*Context*\n${escapedWithin(lines, SLACK_LIMITS.sectionText - 12)}`),
+    });
+  }
+  blocks.push({ type: 'section', block_id: 'jitvend_policy', text: mrkdwn(policySection(request)) });
+  return blocks;
+}
+
+function decisionButtons(request: AccessRequest): SlackBlock {
+  return {
+    type: 'actions',
+    block_id: 'jitvend_decision',
+    elements: [
+      {
+        type: 'button',
+        action_id: SLACK_ACTION.approve,
+        text: plain('Approve'),
+        style: 'primary',
+        value: request.id,
+        confirm: {
+          title: plain('Approve this request?'),
+          text: plain(
+            truncate(
+              `The pipeline gets exactly the session policy shown, on ${request.profile}, for ${formatDuration(request.durationSeconds)}.`,
+              300,
+            ),
+          ),
+          confirm: plain('Approve'),
+          deny: plain('Cancel'),
+        },
+      },
+      {
+        type: 'button',
+        action_id: SLACK_ACTION.deny,
+        text: plain('Deny'),
+        style: 'danger',
+        value: request.id,
+      },
+    ],
+  };
+}
+
+const POLICY_TITLE = '*Session policy* (exactly what the credentials will allow)\n';
+const FENCE = '```';
+
+/**
+ * The exact session policy in a code block: pretty-printed when it fits, else compact
+ * (STS caps it at 2,048 characters), else cut at a character boundary with a note saying so.
+ */
+function policySection(request: AccessRequest): string {
+  const budget = SLACK_LIMITS.sectionText - POLICY_TITLE.length - 2 * FENCE.length - 2;
+  const compact = JSON.stringify(request.sessionPolicy);
+  for (const json of [JSON.stringify(request.sessionPolicy, null, 2), compact]) {
+    const code = codeBlockText(json, budget);
+    if (code.complete) return `${POLICY_TITLE}${FENCE}\n${code.text}\n${FENCE}`;
+  }
+  const note = `\n_Truncated: the full policy is in the request view (GET /requests/${escapeMrkdwn(request.id)})._`;
+  const code = codeBlockText(compact, budget - note.length - 1);
+  return `${POLICY_TITLE}${FENCE}\n${code.text}…\n${FENCE}${note}`;
+}
+
+/**
+ * Text for inside a code block, at most `max` characters: escaped for mrkdwn, never cut
+ * inside a character or an entity, and a ``` inside can never close the block early.
+ */
+function codeBlockText(text: string, max: number): { text: string; complete: boolean } {
+  let out = '';
+  let ticks = 0;
+  for (const char of text) {
+    let piece = escapeMrkdwn(char);
+    if (char === '`') {
+      if (ticks === 2) {
+        piece = `\u200b${piece}`;
+        ticks = 0;
+      }
+      ticks++;
+    } else {
+      ticks = 0;
+    }
+    if (out.length + piece.length > max) return { text: out, complete: false };
+    out += piece;
+  }
+  return { text: out, complete: true };
+}
+
+function summaryLine(request: AccessRequest): string {
+  const claims = request.requesterClaims;
+  const repo = claims.repository ?? claims.project_path ?? request.requester;
+  const by = claims.actor ?? claims.user_login ?? request.initiator;
+  return (
+    `${repo}${claims.ref ? ` ${claims.ref}` : ''}${by ? ` started by ${by}` : ''}` +
+    `, ${formatDuration(request.durationSeconds)}, approvals ${approvalsSoFar(request)}. ` +
+    `Reason: ${request.reason}. Request ${request.id}.`
+  );
+}
+
+function approvalsSoFar(request: AccessRequest): string {
+  const approved = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person);
+  const needed = request.approvalRoute.kind === 'human' ? request.approvalRoute.minApprovals : 0;
+  return `${approved.length} of ${needed}${approved.length > 0 ? ` (${approved.join(', ')})` : ''}`;
+}
+
+function remainingApprovals(request: AccessRequest): number {
+  const needed = request.approvalRoute.kind === 'human' ? request.approvalRoute.minApprovals : 0;
+  const approved = new Set(request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person));
+  return Math.max(0, needed - approved.size);
+}
+
+/** GitHub Actions run URL, only when the claims have the exact shapes GitHub gives them. */
+export function runLink(claims: Record<string, string>): string | undefined {
+  const { repository, run_id: runId } = claims;
+  if (!repository || !runId) return undefined;
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d{1,20}$/.test(runId)) return undefined;
+  return `https://github.com/${repository}/actions/runs/${runId}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  return [hours > 0 ? `${hours} h` : '', minutes > 0 ? `${minutes} min` : '', rest > 0 ? `${rest} s` : '']
+    .filter((p) => p !== '')
+    .join(' ');
+}
+
+/** Shown in each reader's own time zone; the ISO time as the fallback. */
+function slackDate(iso: string): string {
+  const epoch = Math.floor(new Date(iso).getTime() / 1000);
+  if (!Number.isFinite(epoch)) return escapeMrkdwn(iso);
+  return `<!date^${epoch}^{date_short_pretty} at {time}|${escapeMrkdwn(iso)}>`;
+}
+
+export function escapeMrkdwn(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function field(label: string, value: string): TextObject {
+  const head = `*${label}*\n`;
+  return mrkdwn(`${head}${escapedWithin(value, SLACK_LIMITS.field - head.length)}`);
+}
+
+function mrkdwn(text: string): TextObject {
+  return { type: 'mrkdwn', text };
+}
+
+function plain(text: string): PlainText {
+  return { type: 'plain_text', text, emoji: false };
+}
+
+function fallback(text: string): string {
+  return escapedWithin(text, SLACK_LIMITS.fallbackText);
+}
+
+/** Escaped for mrkdwn within `max` characters, never cutting a character or an entity; `…` when cut. */
+function escapedWithin(text: string, max: number): string {
+  const whole = escapeMrkdwn(text);
+  if (whole.length <= max) return whole;
+  let out = '';
+  for (const char of text) {
+    const piece = escapeMrkdwn(char);
+    if (out.length + piece.length > max - 1) break;
+    out += piece;
+  }
+  return `${out}…`;
+}
+
+/** At most `max` UTF-16 units, never splitting a character, with `…` when cut. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const char of text) {
+    if (out.length + char.length > max - 1) break;
+    out += char;
+  }
+  return `${out}…`;
+}
