@@ -103,6 +103,11 @@ export class ApiClient {
     return this.call<unknown>('GET', `/requests/${encodeURIComponent(id)}/audit`, { retry: true });
   }
 
+  /** GET /requests/{id}/usage: the session's AWS calls from CloudTrail against the grant. */
+  usage(id: string): Promise<unknown> {
+    return this.call<unknown>('GET', `/requests/${encodeURIComponent(id)}/usage`, { retry: true });
+  }
+
   private async call<T>(method: string, path: string, options: CallOptions): Promise<T> {
     const url = `${this.base}${path}`;
     const { io, tokens } = this.options;

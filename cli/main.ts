@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.ts';
 import { registerCancel } from './commands/cancel.ts';
 import { registerPreview } from './commands/preview.ts';
+import { registerReport } from './commands/report.ts';
 import { registerRequest } from './commands/request.ts';
 import { registerRevoke } from './commands/revoke.ts';
 import { registerStatus } from './commands/status.ts';
@@ -49,6 +50,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   registerPreview(program, getContext, done);
   registerRevoke(program, getContext, done);
   registerAudit(program, getContext, done);
+  registerReport(program, getContext, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { awsUsageSource } from '../shared/adapters/cloudtrail/index.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { IamSessionRevoker } from '../shared/adapters/iam/session-revoker.ts';
 import { KmsVault } from '../shared/adapters/kms/kms-vault.ts';
@@ -56,6 +57,7 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     issuer: new StsCredentialIssuer(),
     vault: new KmsVault(settings.CREDENTIALS_KEY_ID),
     watcher: new PollingWatcher(store, 1000),
+    usage: awsUsageSource(env),
     clock: systemClock,
     newId: randomUUID,
     verifier: new OidcVerifier({ issuers: config.issuers, people: config.people }),

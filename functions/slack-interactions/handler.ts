@@ -1,7 +1,7 @@
 import {
   decisionMessage,
   refusalText,
-  revokeNotAvailableText,
+  revokedMessage,
   SLACK_ACTION,
 } from '../../shared/adapters/slack/blocks.ts';
 import {
@@ -17,6 +17,7 @@ import { verifySlackSignature } from '../../shared/adapters/slack/signature.ts';
 import { personBySlackId } from '../../shared/domain/access.ts';
 import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
+import { revokeRequest } from '../../shared/domain/use-cases/revoke-request.ts';
 import { type ApiEvent, header, problem, publicRoute } from '../http.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -60,11 +61,17 @@ function rawBody(event: ApiEvent): Buffer {
 }
 
 async function answer(runtime: Runtime, interaction: SlackInteraction): Promise<SlackResponse> {
-  // slice 3 brings revocation from Slack; until then the button changes and audits nothing
-  if (interaction.action === SLACK_ACTION.revoke)
-    return ephemeral(revokeNotAvailableText(interaction.requestId));
   const person = personBySlackId(runtime.config, interaction.userId);
   try {
+    if (interaction.action === SLACK_ACTION.revoke) {
+      const revoked = await revokeRequest(runtime, {
+        requestId: interaction.requestId,
+        person,
+        actor: interaction.userId,
+        channel: 'slack',
+      });
+      return replaceWith(revokedMessage(revoked, person!));
+    }
     const result = await decide(runtime, {
       requestId: interaction.requestId,
       person,

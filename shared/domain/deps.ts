@@ -6,6 +6,7 @@ import type {
   RequestStore,
   RequestWatcher,
   SessionRevoker,
+  UsageSource,
   Workflow,
 } from './ports.ts';
 import type { JitvendConfig } from './profile.ts';
@@ -23,6 +24,8 @@ export interface Deps {
   issuer: CredentialIssuer;
   vault: CredentialVault;
   watcher: RequestWatcher;
+  /** CloudTrail records of issued sessions (GET /requests/{id}/usage) */
+  usage: UsageSource;
   clock: Clock;
   newId(): string;
 }

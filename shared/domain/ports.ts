@@ -4,6 +4,7 @@
  */
 import type { Person } from './profile.ts';
 import type { AccessRequest, AuditEvent, IssuedCredentials, RequestStatus } from './types.ts';
+import type { UsageEvents, UsageWindow } from './usage.ts';
 
 export interface Clock {
   now(): Date;
@@ -106,6 +107,15 @@ export interface CredentialIssuer {
 export interface SessionRevoker {
   revoke(input: { roleArn: string; sourceIdentity: string; expiresAt: string }): Promise<void>;
   release(input: { roleArn: string; sourceIdentity: string }): Promise<void>;
+}
+
+/**
+ * Finds the CloudTrail records of an issued session (LookupEvents on AWS, a trail's log files,
+ * local files in the local stack). It may return records of other sessions too: the domain
+ * keeps exactly those carrying the session's source identity (shared/domain/usage.ts).
+ */
+export interface UsageSource {
+  eventsFor(sourceIdentity: string, window: UsageWindow): Promise<UsageEvents>;
 }
 
 /** Tells approvers that a request waits for them (Slack, email; the local outbox). */

@@ -357,24 +357,30 @@ describe('POST /slack/interactions on the local stack', () => {
     expect(String(responses()[1]!.text)).toMatch(/^Approved by alice and carol\. /);
   });
 
-  it('answers the Revoke button politely and audits nothing', async () => {
-    const { id } = await ordersRequest();
+  it('revokes the issued session from the Revoke button of the approved message', async () => {
+    const { id, token: tok } = await ordersRequest();
     const { extra } = await slackMessage(id, ALICE);
-    const before = await audit(id);
-    await click({
-      user: ALICE,
-      action: 'jitvend_revoke',
-      requestId: id,
-      responseUrl: String(extra?.response_url),
+    const responseUrl = String(extra?.response_url);
+    await click({ user: ALICE, action: 'jitvend_approve', requestId: id, responseUrl });
+    await waitForStatus(id, tok, 'issued');
+    expect(JSON.stringify(responses()[0]!.blocks)).toContain('jitvend_revoke');
+
+    // someone who is no approver: refused, privately, nothing changes
+    await click({ user: CAROL, action: 'jitvend_revoke', requestId: id, responseUrl });
+    expect(responses()[1]).toEqual({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: expect.stringContaining('only an approver of profile orders-it may revoke'),
     });
-    expect(responses()).toEqual([
-      {
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: expect.stringContaining('Revoking from Slack is not available yet'),
-      },
-    ]);
-    expect(await audit(id)).toEqual(before);
+
+    await click({ user: BOB, action: 'jitvend_revoke', requestId: id, responseUrl });
+    expect(String(responses()[2]!.text)).toMatch(/^Revoked by bob/);
+    await waitForStatus(id, tok, 'revoked');
+    const revoked = (await audit(id)).find((e) => e.type === 'request_revoked');
+    expect(revoked).toMatchObject({ actor: 'bob', channel: 'slack', detail: { via: BOB } });
+    expect(stack.iam.rolePolicies()['arn:aws:iam::123456789012:role/jitvend-orders-it']).toContain(
+      `jitvend-${id}`,
+    );
   });
 
   it('refuses a response_url that is neither Slack nor the local stand-in, deciding nothing', async () => {

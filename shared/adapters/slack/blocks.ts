@@ -89,6 +89,46 @@ export function decisionMessage(
       { type: 'section', block_id: 'jitvend_status', text: mrkdwn(`${emoji} *${escapeMrkdwn(line)}*`) },
       ...requestBlocks(request),
       ...(outcome === 'recorded' ? [decisionButtons(request)] : []),
+      // once approved, approvers can stop the session early from the same message
+      ...(outcome === 'approved' ? [revokeButton(request)] : []),
+    ],
+  };
+}
+
+/** The message once an approver revoked the issued session from Slack. */
+export function revokedMessage(request: AccessRequest, person: string): SlackMessage {
+  const line = `Revoked by ${person}: the session is denied on the role until it expires`;
+  return {
+    text: fallback(`${line}. jitvend request for ${request.profile}: ${summaryLine(request)}`),
+    blocks: [
+      {
+        type: 'section',
+        block_id: 'jitvend_status',
+        text: mrkdwn(`:octagonal_sign: *${escapeMrkdwn(line)}*`),
+      },
+      ...requestBlocks(request),
+    ],
+  };
+}
+
+function revokeButton(request: AccessRequest): SlackBlock {
+  return {
+    type: 'actions',
+    block_id: 'jitvend_revoke',
+    elements: [
+      {
+        type: 'button',
+        action_id: SLACK_ACTION.revoke,
+        text: plain('Revoke'),
+        style: 'danger',
+        value: request.id,
+        confirm: {
+          title: plain('Revoke this session?'),
+          text: plain('Every AWS call made with its credentials is denied from now until it expires.'),
+          confirm: plain('Revoke'),
+          deny: plain('Cancel'),
+        },
+      },
     ],
   };
 }
@@ -114,11 +154,6 @@ export function decisionLine(request: AccessRequest, outcome: DecisionOutcome, p
 /** The ephemeral answer to a click that changed nothing, saying why. */
 export function refusalText(why: string): string {
   return fallback(`Your click changed nothing: ${why}.`);
-}
-
-/** The ephemeral answer to the Revoke button until revocation from Slack exists. */
-export function revokeNotAvailableText(requestId: string): string {
-  return fallback(`Revoking from Slack is not available yet: nothing was changed for request ${requestId}.`);
 }
 
 // ---------------------------------------------------------------------------------------
