@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { RefusalCode } from '../../shared/domain/approval.ts';
+import { decide } from '../../shared/domain/use-cases/decide.ts';
+import { resolveApprovalLink } from '../../shared/web/approval-link.ts';
+import {
+  decisionResultPage,
+  errorPage,
+  linkProblemPage,
+  MAX_DECISION_REASON_CHARS,
+  pageForProblem,
+} from '../../shared/web/approval-pages.ts';
+import { type ApiEvent, errorResponse, header, publicRoute } from '../http.ts';
+
+/**
+ * POST /approvals/{token}: the approver's decision from the confirmation page's form
+ * (`decision=approve|deny`, optional `reason`). The link is checked, then spent (single
+ * use, even under races), then the decision goes to decide(), which applies the approval
+ * rules, audits the attempt and resumes the workflow. A bad, expired or spent link, or a
+ * bad form, changes nothing.
+ */
+export const handler = publicRoute(async ({ event, runtime }) => {
+  try {
+    const link = await resolveApprovalLink(
+      { store: runtime.store, clock: runtime.clock, approvalTokenKey: runtime.secrets.approvalTokenKey },
+      event.pathParameters?.token,
+    );
+    if (!link.ok) return linkProblemPage(link.problem, link.request);
+
+    const form = decisionForm(event);
+    if (!form.ok) return errorPage(form.statusCode, form.detail);
+
+    const now = runtime.clock.now().toISOString();
+    if (!(await runtime.store.useApprovalToken(link.tokenHash, now))) {
+      // another click (or another tab) spent it first
+      return linkProblemPage('used', (await runtime.store.get(link.claims.requestId)) ?? undefined);
+    }
+    const person = runtime.config.people[link.claims.person];
+    const result = await decide(runtime, {
+      requestId: link.claims.requestId,
+      person: person ? link.claims.person : undefined,
+      actor: person?.email ?? `email link of ${link.claims.person}`,
+      decision: form.decision,
+      channel: 'email',
+      ...(form.reason ? { reason: form.reason } : {}),
+    });
+    switch (result.outcome) {
+      case 'approved':
+      case 'denied':
+        return decisionResultPage(result.request, { outcome: result.outcome });
+      case 'recorded':
+        return decisionResultPage(result.request, { outcome: 'recorded', remaining: result.remaining });
+      case 'refused':
+        return decisionResultPage(result.request, {
+          outcome: 'refused',
+          why: result.message,
+          statusCode: REFUSAL_STATUS[result.code],
+        });
+    }
+  } catch (error) {
+    return pageForProblem(errorResponse(error, runtime));
+  }
+});
+
+const REFUSAL_STATUS: Record<RefusalCode, number> = {
+  not_pending: 409,
+  too_late: 410,
+  unknown_person: 403,
+  not_approver: 403,
+  initiator: 403,
+  duplicate: 409,
+  auto: 409,
+};
+
+const formSchema = z.strictObject({
+  decision: z.enum(['approve', 'deny']),
+  reason: z.string().trim().max(MAX_DECISION_REASON_CHARS).optional(),
+});
+
+type DecisionForm =
+  | { ok: true; decision: 'approve' | 'deny'; reason?: string }
+  | { ok: false; statusCode: number; detail: string };
+
+/** The form body (`application/x-www-form-urlencoded`, maybe base64 from API Gateway), strictly. */
+function decisionForm(event: ApiEvent): DecisionForm {
+  const type = header(event, 'content-type');
+  if (type === undefined || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    return {
+      ok: false,
+      statusCode: 415,
+      detail: 'The decision must be sent by the form on the approval page.',
+    };
+  }
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (name in fields)
+      return { ok: false, statusCode: 400, detail: `The form field ${name} was sent twice.` };
+    fields[name] = value;
+  }
+  const parsed = formSchema.safeParse(fields);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.code === 'unrecognized_keys' ? issue.keys[0] : issue?.path[0];
+    const detail =
+      field === 'decision' || field === undefined
+        ? 'The decision must be approve or deny.'
+        : field === 'reason'
+          ? `Your reason is too long: at most ${MAX_DECISION_REASON_CHARS} characters.`
+          : `The form field ${String(field)} is not expected.`;
+    return { ok: false, statusCode: 400, detail };
+  }
+  const reason = parsed.data.reason === '' ? undefined : parsed.data.reason;
+  return { ok: true, decision: parsed.data.decision, ...(reason ? { reason } : {}) };
+}

@@ -1,0 +1,98 @@
+/**
+ * What an approver needs to know about a request, as plain strings: shared by the approval
+ * email (text and HTML) and the approval page, so both always say the same thing.
+ * Values here are NOT escaped: the renderers escape them.
+ */
+import type { AccessRequest } from '../domain/types.ts';
+
+export interface RequestFacts {
+  repository: string;
+  branch: string;
+  /** who started the pipeline (the token's actor / user_login), if known */
+  startedBy: string | undefined;
+  /** the CI run, when the claims have the exact shapes the CI gives them */
+  runUrl: string | undefined;
+  runLabel: string | undefined;
+  duration: string;
+  /** e.g. `0 of 1` or `1 of 2 (alice)` */
+  approvals: string;
+  /** approvals still needed for the request to be approved */
+  remaining: number;
+  /** `2026-11-24 10:05 UTC` */
+  deadline: string;
+  /** the exact session policy, pretty-printed JSON */
+  policy: string;
+}
+
+export function requestFacts(request: AccessRequest): RequestFacts {
+  const claims = request.requesterClaims;
+  const run = runOf(claims);
+  return {
+    repository: claims.repository ?? claims.project_path ?? request.requester,
+    branch: claims.ref ?? 'unknown',
+    startedBy: claims.actor ?? claims.user_login ?? request.initiator,
+    runUrl: run?.url,
+    runLabel: run?.label,
+    duration: formatDuration(request.durationSeconds),
+    approvals: approvalsSoFar(request),
+    remaining: remainingApprovals(request),
+    deadline: formatInstant(request.approvalDeadline),
+    policy: JSON.stringify(request.sessionPolicy, null, 2),
+  };
+}
+
+/** GitHub Actions run URL, only for the exact shapes GitHub gives `repository` and `run_id`. */
+function runOf(claims: Record<string, string>): { url: string; label: string } | undefined {
+  const { repository, run_id: runId } = claims;
+  if (!repository || !runId) return undefined;
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d{1,20}$/.test(runId)) return undefined;
+  return { url: `https://github.com/${repository}/actions/runs/${runId}`, label: `#${runId}` };
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  return [hours > 0 ? `${hours} h` : '', minutes > 0 ? `${minutes} min` : '', rest > 0 ? `${rest} s` : '']
+    .filter((p) => p !== '')
+    .join(' ');
+}
+
+/** `2026-11-24 10:05 UTC`; the input as is when it is no date. */
+export function formatInstant(iso: string): string {
+  const date = new Date(iso);
+  if (!Number.isFinite(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** `in 29 min`, `in 1 h 5 min`, or `passed`. */
+export function timeLeft(iso: string, now: Date): string {
+  const seconds = Math.floor((new Date(iso).getTime() - now.getTime()) / 1000);
+  if (!Number.isFinite(seconds) || seconds <= 0) return 'passed';
+  return `in ${formatDuration(seconds < 60 ? seconds : seconds - (seconds % 60))}`;
+}
+
+function approvalsSoFar(request: AccessRequest): string {
+  const approved = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person);
+  const needed = request.approvalRoute.kind === 'human' ? request.approvalRoute.minApprovals : 0;
+  return `${approved.length} of ${needed}${approved.length > 0 ? ` (${approved.join(', ')})` : ''}`;
+}
+
+function remainingApprovals(request: AccessRequest): number {
+  const needed = request.approvalRoute.kind === 'human' ? request.approvalRoute.minApprovals : 0;
+  const approved = new Set(request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person));
+  return Math.max(0, needed - approved.size);
+}
+
+/** Human words for a status: `pending_approval` → `waiting for approval`. */
+export function statusWords(status: AccessRequest['status']): string {
+  switch (status) {
+    case 'pending_approval':
+      return 'waiting for approval';
+    case 'timed_out':
+      return 'timed out';
+    default:
+      return status;
+  }
+}
