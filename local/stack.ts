@@ -96,7 +96,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const admin = new DynamoDBClient(dynamo.clientConfig);
     await ensureTable(admin, LOCAL_TABLE_NAME).finally(() => admin.destroy());
     // the audit trail: the table's stream into <dataDir>/audit/*.jsonl (stopped before DynamoDB Local)
-    const auditStream = await startLocalAuditStream({ dataDir, clientConfig: dynamo.clientConfig, tableName: LOCAL_TABLE_NAME, logger });
+    const auditStream = await startLocalAuditStream({
+      dataDir,
+      clientConfig: dynamo.clientConfig,
+      tableName: LOCAL_TABLE_NAME,
+      logger,
+    });
     cleanups.push(() => auditStream.stop());
     const client = createDocumentClient(dynamo.clientConfig);
     cleanups.push(async () => client.destroy());
