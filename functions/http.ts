@@ -53,12 +53,13 @@ export function problem(status: number, detail: string, extra: Record<string, un
       'cache-control': 'no-store',
       ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
     },
+    // the RFC 9457 members come last, so no extension member can overwrite them
     body: JSON.stringify({
+      ...extra,
       type: `urn:jitvend:problem:${title.toLowerCase().replaceAll(' ', '-')}`,
       title,
       status,
       detail,
-      ...extra,
     }),
   };
 }

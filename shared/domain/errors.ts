@@ -71,7 +71,7 @@ export class InvalidTransitionError extends DomainError {
     message?: string,
   ) {
     super(message ?? `request ${requestId} is ${from} and cannot become ${to}`, {
-      extra: { status: from },
+      extra: { requestStatus: from },
     });
   }
 }

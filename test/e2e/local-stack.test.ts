@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_SLACK_SIGNING_SECRET } from '../../local/stack.ts';
+import { signSlackRequest } from '../../shared/adapters/slack/signature.ts';
 import { type StackProcess, startStackProcess } from '../helpers/local-stack-process.ts';
 
 const run = promisify(execFile);
@@ -259,7 +261,7 @@ describe('the local stack, end to end', () => {
     pendingId = created.body.id as string;
     const early = await call('POST', `/requests/${pendingId}/credentials`, { token: feature });
     expect(early.status).toBe(409);
-    expect(early.body.status).toBe('pending_approval');
+    expect(early.body).toMatchObject({ status: 409, requestStatus: 'pending_approval' });
 
     const other = await call('POST', '/requests', {
       token: feature,
@@ -319,5 +321,66 @@ describe('the local stack, end to end', () => {
     const pending = await call('GET', `/requests/${pendingId}`, { token: feature });
     expect(pending.body.status).toBe('pending_approval');
     expect((await call('POST', `/requests/${issuedId}/credentials`, { token: pipeline })).status).toBe(410);
+  });
+
+  it('completes a request that was waiting for approval across the restart: Slack approve → credentials', async () => {
+    const feature = await token(BRANCH);
+    // the Slack message alice got after the restart (a resumed request notifies its approvers again)
+    let message: { extra?: { response_url?: string } } | undefined;
+    for (let i = 0; i < 50 && !message; i++) {
+      const outbox = (await (await fetch(`${stack.url}/.local/outbox`)).json()) as Array<{
+        channel: string;
+        to: string;
+        requestId: string;
+        extra?: { response_url?: string };
+      }>;
+      message = outbox.find(
+        (m) =>
+          m.channel === 'slack' &&
+          m.to === 'U0ALICE01' &&
+          m.requestId === pendingId &&
+          String(m.extra?.response_url).startsWith(`${stack.url}/`),
+      );
+      if (!message) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(message?.extra?.response_url).toMatch(/\/\.local\/slack\/response/);
+    const payload = {
+      type: 'block_actions',
+      user: { id: 'U0ALICE01' },
+      response_url: message!.extra!.response_url,
+      actions: [{ type: 'button', action_id: 'jitvend_approve', value: pendingId }],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const headers = signSlackRequest(LOCAL_SLACK_SIGNING_SECRET, Math.floor(Date.now() / 1000), body);
+    const forged = await fetch(`${stack.url}/slack/interactions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...headers,
+        'x-slack-signature': 'v0=00',
+      },
+      body,
+    });
+    expect(forged.status).toBe(401);
+    const click = await fetch(`${stack.url}/slack/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
+    expect(click.status).toBe(200);
+    await waitForStatus(pendingId, feature, 'issued');
+    const creds = await call('POST', `/requests/${pendingId}/credentials`, { token: feature });
+    expect(creds.status).toBe(200);
+  });
+
+  it('shows people the requests, their audit trail and the outbox at /, and never a credential', async () => {
+    const res = await fetch(`${stack.url}/?request=${pendingId}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const page = await res.text();
+    expect(page).toContain(pendingId);
+    expect(page).toContain('request_approved');
+    expect(page).toContain('U0ALICE01');
+    expect(page).not.toMatch(/ASIAJITVENDLOCAL|jitvend-local-[A-Za-z0-9_-]{20}/);
   });
 });

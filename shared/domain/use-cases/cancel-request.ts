@@ -16,7 +16,7 @@ export async function cancelRequest(deps: Deps, principal: Principal, id: string
     }
     if (!canTransition(request.status, 'cancelled')) {
       throw new ConflictError(`request ${id} is ${request.status} and can no longer be cancelled`, {
-        extra: { status: request.status },
+        extra: { requestStatus: request.status },
       });
     }
     const { next, event } = applyChange(request, {

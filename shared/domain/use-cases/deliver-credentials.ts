@@ -8,19 +8,19 @@ import { requestOrThrow } from './read-requests.ts';
 function notDeliverable(request: AccessRequest): Error {
   if (request.status === 'issued' && request.credentialsDeliveredAt !== undefined) {
     return new GoneError(`the credentials of request ${request.id} were already delivered`, {
-      extra: { status: request.status },
+      extra: { requestStatus: request.status },
     });
   }
   if (request.status === 'expired' || request.status === 'revoked' || request.status === 'issued') {
     return new GoneError(
       `the credentials of request ${request.id} are gone: the request is ${request.status}`,
       {
-        extra: { status: request.status },
+        extra: { requestStatus: request.status },
       },
     );
   }
   return new ConflictError(`request ${request.id} is ${request.status}: no credentials have been issued`, {
-    extra: { status: request.status },
+    extra: { requestStatus: request.status },
   });
 }
 
@@ -57,7 +57,7 @@ async function tryDeliver(
   const now = deps.clock.now();
   if (new Date(sealed.expiration).getTime() <= now.getTime()) {
     throw new GoneError(`the credentials of request ${request.id} have expired`, {
-      extra: { status: request.status },
+      extra: { requestStatus: request.status },
     });
   }
   const at = now.toISOString();

@@ -18,7 +18,7 @@ export async function requestUsage(deps: Deps, principal: Principal, id: string)
     throw new ConflictError(
       `request ${id} is ${request.status}: it was never issued, so no session made calls`,
       {
-        extra: { status: request.status },
+        extra: { requestStatus: request.status },
       },
     );
   }

@@ -29,7 +29,7 @@ export async function revokeRequest(deps: Deps, input: RevokeInput): Promise<Acc
   }
   if (request.status !== 'issued' || !request.expiresAt) {
     throw new ConflictError(`request ${request.id} is ${request.status}: only an issued session can be revoked`, {
-      extra: { status: request.status },
+      extra: { requestStatus: request.status },
     });
   }
   const sourceIdentity = sourceIdentityFor(request.id);
@@ -62,7 +62,7 @@ export async function revokeRequest(deps: Deps, input: RevokeInput): Promise<Acc
         // it expired (or was revoked by someone else) meanwhile: our deny is moot if it expired
         if (request.status === 'expired') await deps.revoker.release({ roleArn: profile.roleArn, sourceIdentity });
         throw new ConflictError(`request ${request.id} is ${request.status}: only an issued session can be revoked`, {
-          extra: { status: request.status },
+          extra: { requestStatus: request.status },
         });
       }
     }
