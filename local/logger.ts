@@ -6,7 +6,9 @@ export type LogLevel = keyof typeof LEVELS;
 /** The local stack's logger: one readable line per event on stderr. Callers never pass secrets. */
 export function consoleLogger(
   level: LogLevel = 'info',
-  write = (line: string) => process.stderr.write(`${line}\n`),
+  write: (line: string) => void = (line) => {
+    process.stderr.write(`${line}\n`);
+  },
 ): Logger {
   const at = LEVELS[level];
   const log =

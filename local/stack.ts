@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   configPath?: string;
   config?: LoadedConfig;
   logLevel?: LogLevel;
+  /** where log lines go (default: stderr) */
+  logWrite?: (line: string) => void;
   clock?: Clock;
   /** per Wait state, in ms (tests) */
   waitTimeOverrides?: Record<string, number>;
@@ -72,7 +74,7 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = resolve(options.dataDir ?? process.env.JITVEND_DATA_DIR ?? '.jitvend');
   const host = options.host ?? '127.0.0.1';
-  const logger = consoleLogger(options.logLevel ?? 'info');
+  const logger = consoleLogger(options.logLevel ?? 'info', options.logWrite);
   const clock = options.clock ?? systemClock;
   const config = options.config ?? loadConfig(options.configPath);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
