@@ -42,7 +42,7 @@ export function requestFacts(request: AccessRequest): RequestFacts {
 }
 
 /** GitHub Actions run URL, only for the exact shapes GitHub gives `repository` and `run_id`. */
-function runOf(claims: Record<string, string>): { url: string; label: string } | undefined {
+export function runOf(claims: Record<string, string>): { url: string; label: string } | undefined {
   const { repository, run_id: runId } = claims;
   if (!repository || !runId) return undefined;
   if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d{1,20}$/.test(runId)) return undefined;
@@ -73,13 +73,13 @@ export function timeLeft(iso: string, now: Date): string {
   return `in ${formatDuration(seconds < 60 ? seconds : seconds - (seconds % 60))}`;
 }
 
-function approvalsSoFar(request: AccessRequest): string {
+export function approvalsSoFar(request: AccessRequest): string {
   const approved = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person);
   const needed = request.approvalRoute.kind === 'human' ? request.approvalRoute.minApprovals : 0;
   return `${approved.length} of ${needed}${approved.length > 0 ? ` (${approved.join(', ')})` : ''}`;
 }
 
-function remainingApprovals(request: AccessRequest): number {
+export function remainingApprovals(request: AccessRequest): number {
   const needed = request.approvalRoute.kind === 'human' ? request.approvalRoute.minApprovals : 0;
   const approved = new Set(request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person));
   return Math.max(0, needed - approved.size);

@@ -1,11 +1,13 @@
+import { formatDuration, runOf } from '../../shared/web/request-facts.ts';
+
+const runLink = (claims: Record<string, string>) => runOf(claims)?.url;
+
 import { describe, expect, it } from 'vitest';
 import {
   approvalRequestMessage,
   decisionLine,
   decisionMessage,
-  formatDuration,
   refusalText,
-  runLink,
   SLACK_LIMITS,
   type SlackBlock,
   type SlackMessage,

@@ -7,6 +7,7 @@
  * (`&`, `<`, `>`), so it can never become a mention (`<!channel>`) or a disguised link.
  */
 import type { AccessRequest } from '../../domain/types.ts';
+import { approvalsSoFar, formatDuration, remainingApprovals, runOf } from '../../web/request-facts.ts';
 
 export const SLACK_ACTION = {
   approve: 'jitvend_approve',
@@ -165,7 +166,7 @@ function requestBlocks(request: AccessRequest): SlackBlock[] {
     field('Branch', claims.ref ?? 'unknown'),
     field('Started by', claims.actor ?? claims.user_login ?? request.initiator ?? 'unknown'),
   ];
-  const run = runLink(claims);
+  const run = runOf(claims)?.url;
   if (run) fields.push(mrkdwn(`*Run*\n<${run}|#${claims.run_id}>`));
   fields.push(
     field('Duration', formatDuration(request.durationSeconds)),
@@ -284,36 +285,6 @@ function summaryLine(request: AccessRequest): string {
     `, ${formatDuration(request.durationSeconds)}, approvals ${approvalsSoFar(request)}. ` +
     `Reason: ${request.reason}. Request ${request.id}.`
   );
-}
-
-function approvalsSoFar(request: AccessRequest): string {
-  const approved = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person);
-  const needed = request.approvalRoute.kind === 'human' ? request.approvalRoute.minApprovals : 0;
-  return `${approved.length} of ${needed}${approved.length > 0 ? ` (${approved.join(', ')})` : ''}`;
-}
-
-function remainingApprovals(request: AccessRequest): number {
-  const needed = request.approvalRoute.kind === 'human' ? request.approvalRoute.minApprovals : 0;
-  const approved = new Set(request.approvals.filter((a) => a.decision === 'approve').map((a) => a.person));
-  return Math.max(0, needed - approved.size);
-}
-
-/** GitHub Actions run URL, only when the claims have the exact shapes GitHub gives them. */
-export function runLink(claims: Record<string, string>): string | undefined {
-  const { repository, run_id: runId } = claims;
-  if (!repository || !runId) return undefined;
-  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d{1,20}$/.test(runId)) return undefined;
-  return `https://github.com/${repository}/actions/runs/${runId}`;
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds} s`;
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const rest = seconds % 60;
-  return [hours > 0 ? `${hours} h` : '', minutes > 0 ? `${minutes} min` : '', rest > 0 ? `${rest} s` : '']
-    .filter((p) => p !== '')
-    .join(' ');
 }
 
 /** Shown in each reader's own time zone; the ISO time as the fallback. */
