@@ -1,7 +1,3 @@
-import { formatDuration, runOf } from '../../shared/web/request-facts.ts';
-
-const runLink = (claims: Record<string, string>) => runOf(claims)?.url;
-
 import { describe, expect, it } from 'vitest';
 import {
   approvalRequestMessage,
@@ -13,6 +9,9 @@ import {
   type SlackMessage,
 } from '../../shared/adapters/slack/blocks.ts';
 import type { AccessRequest, PolicyDocument } from '../../shared/domain/types.ts';
+import { formatDuration, runOf } from '../../shared/web/request-facts.ts';
+
+const runLink = (claims: Record<string, string>) => runOf(claims)?.url;
 
 const POLICY: PolicyDocument = {
   Version: '2012-10-17',
