@@ -144,7 +144,10 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
                   type: 'object',
                   required: ['decision'],
                   additionalProperties: false,
-                  properties: { decision: { enum: ['approve', 'deny'] }, reason: { type: 'string', maxLength: 500 } },
+                  properties: {
+                    decision: { enum: ['approve', 'deny'] },
+                    reason: { type: 'string', maxLength: 500 },
+                  },
                 },
               },
             },
@@ -183,6 +186,77 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
               },
             },
             ...problems(401, 403, 404),
+          },
+        },
+      },
+      '/requests/{id}/usage': {
+        get: {
+          summary:
+            'The AWS calls made with the session (CloudTrail, joined on SourceIdentity) against what was granted',
+          security: bearer,
+          parameters: [idParam],
+          responses: {
+            '200': {
+              description: 'usage report: used, granted but unused, denied, and a tighter permission list',
+            },
+            ...problems(401, 403, 404, 409),
+          },
+        },
+      },
+      '/slack/interactions': {
+        post: {
+          summary:
+            'Slack interactivity callback (form field payload), verified with the Slack signing secret',
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  properties: { payload: { type: 'string' } },
+                  required: ['payload'],
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'handled; the message is updated through response_url' },
+            ...problems(400, 401),
+          },
+        },
+      },
+      '/approvals/{token}': {
+        get: {
+          summary: 'Email approval link: an HTML page showing the request; it never decides anything',
+          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'confirmation page', content: { 'text/html': {} } },
+            '400': { description: 'not a valid link', content: { 'text/html': {} } },
+            '410': { description: 'expired or already used', content: { 'text/html': {} } },
+          },
+        },
+        post: {
+          summary: 'Decide once with the signed, single-use link bound to one request and one approver',
+          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  required: ['decision'],
+                  properties: {
+                    decision: { enum: ['approve', 'deny'] },
+                    reason: { type: 'string', maxLength: 500 },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'result page', content: { 'text/html': {} } },
+            '400': { description: 'bad form or link', content: { 'text/html': {} } },
+            '410': { description: 'expired or already used: nothing changed', content: { 'text/html': {} } },
           },
         },
       },
