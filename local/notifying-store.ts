@@ -14,13 +14,30 @@ import type { AccessRequest, AuditEvent } from '../shared/domain/types.ts';
 
 export class NotifyingStore implements RequestStore {
   readonly changes = new EventEmitter();
-  constructor(private readonly inner: RequestStore) {
+  /** the newest version written through this store, per request (bounded: oldest forgotten first) */
+  private readonly versions = new Map<string, AccessRequest>();
+  constructor(
+    private readonly inner: RequestStore,
+    private readonly maxRemembered = 10_000,
+  ) {
     this.changes.setMaxListeners(0);
+  }
+
+  /** The request as last written through this store, if remembered. */
+  lastWritten(id: string): AccessRequest | undefined {
+    return this.versions.get(id);
+  }
+
+  private announce(request: AccessRequest): void {
+    this.versions.delete(request.id);
+    this.versions.set(request.id, request);
+    if (this.versions.size > this.maxRemembered) this.versions.delete(this.versions.keys().next().value!);
+    this.changes.emit(request.id, request);
   }
 
   async create(request: AccessRequest, event: AuditEvent, options?: { idempotencyKey?: string }) {
     const result = await this.inner.create(request, event, options);
-    if (result.created) this.changes.emit(request.id, result.request);
+    if (result.created) this.announce(result.request);
     return result;
   }
   get(id: string) {
@@ -28,7 +45,7 @@ export class NotifyingStore implements RequestStore {
   }
   async commit(prev: AccessRequest, next: AccessRequest, event: AuditEvent, options?: CommitOptions) {
     await this.inner.commit(prev, next, event, options);
-    this.changes.emit(next.id, next);
+    this.announce(next);
   }
   list(query: ListQuery) {
     return this.inner.list(query);
@@ -38,6 +55,9 @@ export class NotifyingStore implements RequestStore {
   }
   getCredentials(id: string) {
     return this.inner.getCredentials(id);
+  }
+  getWithCredentials(id: string) {
+    return this.inner.getWithCredentials(id);
   }
   saveTaskToken(id: string, taskToken: string, expiresAt: string) {
     return this.inner.saveTaskToken(id, taskToken, expiresAt);
@@ -65,7 +85,7 @@ export class EventWatcher implements RequestWatcher {
 
   async waitForChange(id: string, version: number, timeoutMs: number): Promise<AccessRequest | undefined> {
     const { changes } = this.store;
-    return new Promise<AccessRequest | undefined>((resolve, reject) => {
+    return new Promise<AccessRequest | undefined>((resolve) => {
       const onChange = (request: AccessRequest) => {
         if (request.version === version) return;
         done();
@@ -80,19 +100,13 @@ export class EventWatcher implements RequestWatcher {
         changes.off(id, onChange);
       };
       changes.on(id, onChange);
-      // a change may have landed between the caller's read and our subscription
-      this.store.get(id).then(
-        (current) => {
-          if (current && current.version !== version) {
-            done();
-            resolve(current);
-          }
-        },
-        (error: unknown) => {
-          done();
-          reject(error);
-        },
-      );
+      // a change may have landed between the caller's read and our subscription: every
+      // write of this process goes through the store, which remembers the newest version
+      const current = this.store.lastWritten(id);
+      if (current && current.version > version) {
+        done();
+        resolve(current);
+      }
     });
   }
 }

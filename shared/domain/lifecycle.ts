@@ -25,7 +25,11 @@ export function canTransition(from: RequestStatus, to: RequestStatus): boolean {
 }
 
 /** Whether the workflow still has work for a request (a restart resumes these). */
-export function needsWorkflow(request: { status: RequestStatus; revocation?: { releasedAt?: string } }): boolean {
-  if (request.status === 'revoked') return request.revocation !== undefined && request.revocation.releasedAt === undefined;
+export function needsWorkflow(request: {
+  status: RequestStatus;
+  revocation?: { releasedAt?: string };
+}): boolean {
+  if (request.status === 'revoked')
+    return request.revocation !== undefined && request.revocation.releasedAt === undefined;
   return !isTerminal(request.status);
 }

@@ -64,6 +64,10 @@ export interface RequestStore {
   /** the request's audit events, oldest first */
   listAudit(id: string): Promise<AuditEvent[]>;
   getCredentials(id: string): Promise<SealedCredentials | undefined>;
+  /** The request and its sealed credentials together (one read where the store allows it). */
+  getWithCredentials(
+    id: string,
+  ): Promise<{ request: AccessRequest | undefined; credentials: SealedCredentials | undefined }>;
 
   /** Keeps the AwaitApproval task token server-side (never in the request item, a URL or an event). */
   saveTaskToken(id: string, taskToken: string, expiresAt: string): Promise<void>;

@@ -61,7 +61,10 @@ function isDenyStatement(value: unknown): value is DenyStatement {
 }
 
 /** Reads a stored policy document; statements jitvend did not write are kept as they are. */
-export function parseRevocationPolicy(json: string | undefined): { jitvend: DenyStatement[]; other: unknown[] } {
+export function parseRevocationPolicy(json: string | undefined): {
+  jitvend: DenyStatement[];
+  other: unknown[];
+} {
   if (json === undefined) return { jitvend: [], other: [] };
   const doc = JSON.parse(json) as { Statement?: unknown };
   const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
@@ -72,7 +75,9 @@ export function parseRevocationPolicy(json: string | undefined): { jitvend: Deny
 }
 
 function live(statements: DenyStatement[], now: Date): DenyStatement[] {
-  return statements.filter((s) => new Date(s.Condition.DateLessThan['aws:CurrentTime']).getTime() > now.getTime());
+  return statements.filter(
+    (s) => new Date(s.Condition.DateLessThan['aws:CurrentTime']).getTime() > now.getTime(),
+  );
 }
 
 function render(jitvend: DenyStatement[], other: unknown[]): string | undefined {
@@ -95,7 +100,11 @@ export function withRevocation(current: string | undefined, statement: DenyState
 }
 
 /** The policy without this session's deny (and moot ones); undefined when nothing is left. */
-export function withoutRevocation(current: string | undefined, sourceIdentity: string, now: Date): string | undefined {
+export function withoutRevocation(
+  current: string | undefined,
+  sourceIdentity: string,
+  now: Date,
+): string | undefined {
   const { jitvend, other } = parseRevocationPolicy(current);
   const sid = revocationSid(sourceIdentity);
   return render(

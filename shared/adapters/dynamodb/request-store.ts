@@ -25,10 +25,12 @@ import type { AccessRequest, AuditEvent } from '../../domain/types.ts';
 import { defaultDocumentClient } from './client.ts';
 import {
   AUDIT_SK_PREFIX,
+  CREDENTIALS_SK,
   type IndexDefinition,
   type ItemType,
   keys,
   LIST_PARTITION,
+  REQUEST_SK,
   REQUESTS_TABLE,
 } from './table.ts';
 
@@ -143,6 +145,33 @@ export class DynamoDbRequestStore implements RequestStore {
       new GetCommand({ TableName: this.#tableName, Key: keys.request(id), ConsistentRead: true }),
     );
     return out.Item ? fromRequestItem(out.Item) : undefined;
+  }
+
+  /**
+   * The request and its sealed credentials in ONE Query: their sort keys `CREDENTIALS` and
+   * `REQUEST` are adjacent in the request's partition (audit events sort before, the task
+   * token after), so a BETWEEN on the sort key reads exactly these two items.
+   */
+  async getWithCredentials(
+    id: string,
+  ): Promise<{ request: AccessRequest | undefined; credentials: SealedCredentials | undefined }> {
+    const out = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#tableName,
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': keys.requestPk(id), ':from': CREDENTIALS_SK, ':to': REQUEST_SK },
+        ConsistentRead: true,
+      }),
+    );
+    const items = out.Items ?? [];
+    const requestItem = items.find((item) => item.SK === REQUEST_SK);
+    const credentialsItem = items.find((item) => item.SK === CREDENTIALS_SK);
+    return {
+      request: requestItem ? fromRequestItem(requestItem) : undefined,
+      credentials: credentialsItem
+        ? { ciphertext: String(credentialsItem.ciphertext), expiration: String(credentialsItem.expiration) }
+        : undefined,
+    };
   }
 
   async commit(

@@ -1,9 +1,9 @@
 import { isRequesterOf } from '../access.ts';
 import type { Deps } from '../deps.ts';
-import { ConcurrentUpdateError, ConflictError, ForbiddenError, GoneError } from '../errors.ts';
+import { ConcurrentUpdateError, ConflictError, ForbiddenError, GoneError, NotFoundError } from '../errors.ts';
+import type { SealedCredentials } from '../ports.ts';
 import { applyChange } from '../transition.ts';
 import type { AccessRequest, IssuedCredentials, Principal } from '../types.ts';
-import { requestOrThrow } from './read-requests.ts';
 
 function notDeliverable(request: AccessRequest): Error {
   if (request.status === 'issued' && request.credentialsDeliveredAt !== undefined) {
@@ -34,11 +34,13 @@ export async function deliverCredentials(
   id: string,
 ): Promise<IssuedCredentials> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const request = await requestOrThrow(deps, id);
+    // one read for both: the request decides, the sealed credentials are what is delivered
+    const { request, credentials } = await deps.store.getWithCredentials(id);
+    if (!request) throw new NotFoundError(`request ${id} does not exist`);
     if (!isRequesterOf(principal, request)) {
       throw new ForbiddenError(`only the requester may fetch the credentials of request ${id}`);
     }
-    const delivered = await tryDeliver(deps, principal, request);
+    const delivered = await tryDeliver(deps, principal, request, credentials);
     if (delivered) return delivered;
     // lost a race: decide again on the request as it is now (another fetch wins with 410)
   }
@@ -49,10 +51,10 @@ async function tryDeliver(
   deps: Deps,
   principal: Principal,
   request: AccessRequest,
+  sealed: SealedCredentials | undefined,
 ): Promise<IssuedCredentials | undefined> {
   if (request.status !== 'issued' || request.credentialsDeliveredAt !== undefined)
     throw notDeliverable(request);
-  const sealed = await deps.store.getCredentials(request.id);
   if (!sealed) throw notDeliverable(request);
   const now = deps.clock.now();
   if (new Date(sealed.expiration).getTime() <= now.getTime()) {

@@ -24,13 +24,22 @@ export interface RevokeInput {
 export async function revokeRequest(deps: Deps, input: RevokeInput): Promise<AccessRequest> {
   let request = await requestOrThrow(deps, input.requestId);
   const profile = deps.config.profiles[request.profile];
-  if (input.person === undefined || !profile || !approverPeople(deps.config, profile).includes(input.person)) {
-    throw new ForbiddenError(`only an approver of profile ${request.profile} may revoke request ${request.id}`);
+  if (
+    input.person === undefined ||
+    !profile ||
+    !approverPeople(deps.config, profile).includes(input.person)
+  ) {
+    throw new ForbiddenError(
+      `only an approver of profile ${request.profile} may revoke request ${request.id}`,
+    );
   }
   if (request.status !== 'issued' || !request.expiresAt) {
-    throw new ConflictError(`request ${request.id} is ${request.status}: only an issued session can be revoked`, {
-      extra: { requestStatus: request.status },
-    });
+    throw new ConflictError(
+      `request ${request.id} is ${request.status}: only an issued session can be revoked`,
+      {
+        extra: { requestStatus: request.status },
+      },
+    );
   }
   const sourceIdentity = sourceIdentityFor(request.id);
   await deps.revoker.revoke({ roleArn: profile.roleArn, sourceIdentity, expiresAt: request.expiresAt });
@@ -60,10 +69,14 @@ export async function revokeRequest(deps: Deps, input: RevokeInput): Promise<Acc
       request = await requestOrThrow(deps, input.requestId);
       if (request.status !== 'issued') {
         // it expired (or was revoked by someone else) meanwhile: our deny is moot if it expired
-        if (request.status === 'expired') await deps.revoker.release({ roleArn: profile.roleArn, sourceIdentity });
-        throw new ConflictError(`request ${request.id} is ${request.status}: only an issued session can be revoked`, {
-          extra: { requestStatus: request.status },
-        });
+        if (request.status === 'expired')
+          await deps.revoker.release({ roleArn: profile.roleArn, sourceIdentity });
+        throw new ConflictError(
+          `request ${request.id} is ${request.status}: only an issued session can be revoked`,
+          {
+            extra: { requestStatus: request.status },
+          },
+        );
       }
     }
   }

@@ -21,13 +21,17 @@ const SYSTEM = 'jitvend';
  */
 async function changeIf(
   deps: Deps,
-  id: string,
+  /** the request id, or the request as just read (saves a read on the first attempt) */
+  target: string | AccessRequest,
   from: readonly RequestStatus[],
   change: (request: AccessRequest) => Change,
   options?: Parameters<Deps['store']['commit']>[3],
 ): Promise<AccessRequest | undefined> {
+  const id = typeof target === 'string' ? target : target.id;
+  let known = typeof target === 'string' ? undefined : target;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const request = await requestOrThrow(deps, id);
+    const request = known ?? (await requestOrThrow(deps, id));
+    known = undefined;
     if (!from.includes(request.status)) return undefined;
     const { next, event } = applyChange(request, change(request));
     try {
@@ -69,7 +73,7 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       if (request.status !== 'pending_approval') return { route: 'closed', approvalTimeoutSeconds: 1 };
       const route = request.approvalRoute;
       if (route.kind === 'auto') {
-        const approved = await changeIf(deps, requestId, ['pending_approval'], () => ({
+        const approved = await changeIf(deps, request, ['pending_approval'], () => ({
           to: 'approved',
           event: {
             type: 'request_approved',
@@ -105,7 +109,7 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       const people =
         route.kind === 'human' ? route.approvers.flatMap((n) => deps.config.people[n] ?? []) : [];
       const report = await deps.notifier.requestApproval(current, people);
-      await changeIf(deps, requestId, ['pending_approval'], () => ({
+      await changeIf(deps, current, ['pending_approval'], () => ({
         event: {
           type: 'approvers_notified',
           actor: SYSTEM,
@@ -136,7 +140,7 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       const sealed = await deps.vault.seal(request.id, credentials);
       const issued = await changeIf(
         deps,
-        requestId,
+        request,
         ['approved'],
         (current) => ({
           to: 'issued',
@@ -180,8 +184,12 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       if (request.status === 'revoked' && request.revocation && !request.revocation.releasedAt) {
         // the session has expired anyway: the deny on the role is no longer needed
         const profile = deps.config.profiles[request.profile];
-        if (profile) await deps.revoker.release({ roleArn: profile.roleArn, sourceIdentity: sourceIdentityFor(requestId) });
-        await changeIf(deps, requestId, ['revoked'], (current) => ({
+        if (profile)
+          await deps.revoker.release({
+            roleArn: profile.roleArn,
+            sourceIdentity: sourceIdentityFor(requestId),
+          });
+        await changeIf(deps, request, ['revoked'], (current) => ({
           patch: { revocation: { ...current.revocation!, releasedAt: at() } },
           event: { type: 'revocation_released', actor: SYSTEM, channel: 'workflow', at: at() },
         }));
@@ -190,7 +198,7 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       if (isTerminal(request.status)) return {};
       await changeIf(
         deps,
-        requestId,
+        request,
         ['issued'],
         () => ({
           to: 'expired',
