@@ -17,7 +17,9 @@ export class LocalSessionRevoker implements SessionRevoker {
     private readonly clock: Clock = systemClock,
   ) {
     this.file = join(dataDir, 'iam-roles.json');
-    this.policies = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>) : {};
+    this.policies = existsSync(this.file)
+      ? (JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>)
+      : {};
   }
 
   async revoke(input: { roleArn: string; sourceIdentity: string; expiresAt: string }): Promise<void> {
