@@ -1,10 +1,14 @@
 /**
- * The AWS wiring of the runtime: every port bound to its AWS adapter. Environment and
- * config are read and validated once per Lambda container, failing fast with the name of
- * what is missing.
+ * The AWS wiring of the runtime: every port bound to its AWS adapter. Environment, config
+ * and secrets are read and validated once per Lambda container, failing fast with the name
+ * of what is missing. The CDK stack (infra/constructs/functions.ts) sets the environment;
+ * each function gets only the variables (and the IAM grants) of what it uses.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { awsUsageSource } from '../shared/adapters/cloudtrail/index.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
@@ -17,9 +21,12 @@ import { StepFunctionsWorkflow } from '../shared/adapters/sfn/workflow.ts';
 import { StsCredentialIssuer } from '../shared/adapters/sts/credential-issuer.ts';
 import { PollingWatcher } from '../shared/adapters/watch/polling-watcher.ts';
 import { loadConfig } from '../shared/config.ts';
+import { configureCatalogue } from '../shared/domain/policy/catalogue.ts';
 import { systemClock } from '../shared/domain/ports.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
-import type { Runtime } from './runtime.ts';
+import type { Runtime, RuntimeSecrets } from './runtime.ts';
+
+const secretArn = z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN');
 
 const envSchema = z.object({
   TABLE_NAME: z.string().min(3),
@@ -27,19 +34,97 @@ const envSchema = z.object({
   CREDENTIALS_KEY_ID: z.string().min(1).describe('KMS key that seals credentials until delivery'),
   PUBLIC_URL: z.url(),
   JITVEND_CONFIG: z.string().default('jitvend.config.yaml'),
+  /** the IAM action catalogue's data (`actions/<service>.json`) shipped in the bundle */
+  IAM_DATA_DIR: z.string().min(1).optional(),
+  /** JSON `{signingSecret, botToken}` of the Slack app; unset: no Slack (interactions get 401) */
+  SLACK_SECRET_ARN: secretArn.optional(),
+  /** post approval requests to this channel instead of messaging each approver */
+  SLACK_CHANNEL: z.string().min(1).optional(),
+  /** the key that signs email approval links (the key is the SHA-256 of the secret string) */
+  APPROVAL_TOKEN_KEY_SECRET_ARN: secretArn.optional(),
+  /** a verified SES identity; unset: no email */
+  EMAIL_FROM: z.string().min(3).optional(),
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
 });
 
+export type AwsSettings = z.infer<typeof envSchema>;
+
+/** What was read from Secrets Manager for this function (only the secrets its environment names). */
+export interface LoadedSecrets extends RuntimeSecrets {
+  /** the Slack app's bot token (`xoxb-…`); empty without SLACK_SECRET_ARN */
+  slackBotToken: string;
+}
+
 /** The approval channels on AWS (Slack, SES email), from the environment. */
-function awsChannels(_settings: z.infer<typeof envSchema>): ApprovalChannel[] {
+function awsChannels(_settings: AwsSettings, _secrets: LoadedSecrets): ApprovalChannel[] {
   return [];
 }
 
-export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+let secretsClient: SecretsManagerClient | undefined;
+
+async function secretString(arn: string, what: string): Promise<string> {
+  secretsClient ??= new SecretsManagerClient({});
+  const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: arn }));
+  if (out.SecretString === undefined || out.SecretString === '')
+    throw new Error(`${what}: the secret is empty`);
+  return out.SecretString;
+}
+
+const slackSecretSchema = z.object({
+  signingSecret: z.string().default(''),
+  botToken: z.string().default(''),
+});
+
+/** Reads the secrets this function's environment names, once per container, in parallel. */
+export async function loadSecrets(settings: AwsSettings): Promise<LoadedSecrets> {
+  const [slack, approvalKey] = await Promise.all([
+    settings.SLACK_SECRET_ARN
+      ? secretString(settings.SLACK_SECRET_ARN, 'SLACK_SECRET_ARN').then((text) => {
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            throw new Error('SLACK_SECRET_ARN: the secret is not JSON {signingSecret, botToken}');
+          }
+          const parsed = slackSecretSchema.safeParse(json);
+          if (!parsed.success)
+            throw new Error(`SLACK_SECRET_ARN: ${describeIssues(parsed.error.issues).join('; ')}`);
+          return parsed.data;
+        })
+      : undefined,
+    settings.APPROVAL_TOKEN_KEY_SECRET_ARN
+      ? secretString(settings.APPROVAL_TOKEN_KEY_SECRET_ARN, 'APPROVAL_TOKEN_KEY_SECRET_ARN')
+      : undefined,
+  ]);
+  return {
+    // empty values fail closed: Slack signatures and approval links are then always refused
+    slackSigningSecret: slack?.signingSecret ?? '',
+    slackBotToken: slack?.botToken ?? '',
+    approvalTokenKey: approvalKey ? approvalTokenKeyFrom(approvalKey) : new Uint8Array(),
+  };
+}
+
+/** The 32-byte HMAC key of email approval links: SHA-256 of the secret string (generated by the stack). */
+export function approvalTokenKeyFrom(secret: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(secret, 'utf8').digest());
+}
+
+/** Where the bundle keeps the IAM catalogue: IAM_DATA_DIR, else `iam-data` next to the handler. */
+function catalogueDir(settings: AwsSettings, env: NodeJS.ProcessEnv): string | undefined {
+  if (settings.IAM_DATA_DIR) return settings.IAM_DATA_DIR;
+  const bundled = env.LAMBDA_TASK_ROOT ? join(env.LAMBDA_TASK_ROOT, 'iam-data') : undefined;
+  return bundled && existsSync(bundled) ? bundled : undefined;
+}
+
+export async function awsRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success)
     throw new Error(`jitvend environment: ${describeIssues(parsed.error.issues).join('; ')}`);
   const settings = parsed.data;
+  const dataDir = catalogueDir(settings, env);
+  if (dataDir) configureCatalogue({ dataDir });
   const config = loadConfig(settings.JITVEND_CONFIG);
+  const secrets = await loadSecrets(settings);
   const store = new DynamoDbRequestStore({ tableName: settings.TABLE_NAME });
   const powertools = new PowertoolsLogger({ serviceName: 'jitvend' });
   const logger: Runtime['logger'] = {
@@ -53,7 +138,7 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     workflow: new StepFunctionsWorkflow({ stateMachineArn: settings.STATE_MACHINE_ARN }),
     callback: new StepFunctionsTaskCallback(),
     revoker: new IamSessionRevoker(),
-    notifier: new FanoutNotifier(awsChannels(settings), logger),
+    notifier: new FanoutNotifier(awsChannels(settings, secrets), logger),
     issuer: new StsCredentialIssuer(),
     vault: new KmsVault(settings.CREDENTIALS_KEY_ID),
     watcher: new PollingWatcher(store, 1000),
@@ -63,7 +148,6 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     verifier: new OidcVerifier({ issuers: config.issuers, people: config.people }),
     logger,
     publicUrl: settings.PUBLIC_URL,
-    // Slack and email secrets come from Secrets Manager (wired with the CDK stack)
-    secrets: { slackSigningSecret: '', approvalTokenKey: new Uint8Array() },
+    secrets: { slackSigningSecret: secrets.slackSigningSecret, approvalTokenKey: secrets.approvalTokenKey },
   };
 }
