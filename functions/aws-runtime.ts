@@ -55,10 +55,16 @@ export interface LoadedSecrets extends RuntimeSecrets {
   slackBotToken: string;
 }
 
-/** The approval channels on AWS (Slack, SES email), from the environment. */
-function awsChannels(_settings: AwsSettings, _secrets: LoadedSecrets): ApprovalChannel[] {
-  return [];
-}
+/**
+ * Builds the approval channels (Slack, SES email). Only the function that notifies
+ * approvers (the AwaitApproval step) passes one, so the Slack and SES clients are bundled
+ * into that function alone; every other function's notifier has no channel.
+ */
+export type ChannelFactory = (
+  settings: AwsSettings,
+  secrets: LoadedSecrets,
+  runtime: Pick<Runtime, 'store' | 'clock' | 'config'>,
+) => ApprovalChannel[];
 
 let secretsClient: SecretsManagerClient | undefined;
 
@@ -116,7 +122,10 @@ function catalogueDir(settings: AwsSettings, env: NodeJS.ProcessEnv): string | u
   return bundled && existsSync(bundled) ? bundled : undefined;
 }
 
-export async function awsRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+export async function awsRuntime(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { channels?: ChannelFactory } = {},
+): Promise<Runtime> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success)
     throw new Error(`jitvend environment: ${describeIssues(parsed.error.issues).join('; ')}`);
@@ -138,7 +147,10 @@ export async function awsRuntime(env: NodeJS.ProcessEnv = process.env): Promise<
     workflow: new StepFunctionsWorkflow({ stateMachineArn: settings.STATE_MACHINE_ARN }),
     callback: new StepFunctionsTaskCallback(),
     revoker: new IamSessionRevoker(),
-    notifier: new FanoutNotifier(awsChannels(settings, secrets), logger),
+    notifier: new FanoutNotifier(
+      options.channels?.(settings, secrets, { store, clock: systemClock, config }) ?? [],
+      logger,
+    ),
     issuer: new StsCredentialIssuer(),
     vault: new KmsVault(settings.CREDENTIALS_KEY_ID),
     watcher: new PollingWatcher(store, 1000),

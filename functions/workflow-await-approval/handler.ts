@@ -1,6 +1,11 @@
 import { workflowSteps } from '../../shared/domain/use-cases/workflow-steps.ts';
 import type { WorkflowSteps } from '../../shared/domain/workflow-contract.ts';
-import { getRuntime } from '../runtime.ts';
+import { awsApprovalChannels } from '../approval-channels.ts';
+import { awsRuntime } from '../aws-runtime.ts';
+import { getRuntime, setRuntime } from '../runtime.ts';
+
+/** This step alone notifies approvers: its runtime carries the Slack and email channels. */
+let configured = false;
 
 /**
  * Workflow step AwaitApproval (.waitForTaskToken): stores the task token server-side and notifies the approvers.
@@ -9,5 +14,9 @@ import { getRuntime } from '../runtime.ts';
 export async function handler(
   input: Parameters<WorkflowSteps['awaitApproval']>[0],
 ): ReturnType<WorkflowSteps['awaitApproval']> {
+  if (!configured) {
+    configured = true;
+    setRuntime(awsRuntime(process.env, { channels: awsApprovalChannels }));
+  }
   return workflowSteps(await getRuntime()).awaitApproval(input);
 }
