@@ -25,7 +25,9 @@ export const handler = authedRoute(async ({ event, runtime, principal }) => {
   });
   if (result.outcome === 'refused') {
     // refused attempts are audited by decide(); the caller learns why
-    throw new ForbiddenError(result.message, { extra: { code: result.code, requestStatus: result.request.status } });
+    throw new ForbiddenError(result.message, {
+      extra: { code: result.code, requestStatus: result.request.status },
+    });
   }
   return json(200, { outcome: result.outcome, message: result.message, request: toView(result.request) });
 });
