@@ -9,9 +9,6 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { EventBridgeAuditPublisher } from '../../shared/adapters/audit-sink/eventbridge-publisher.ts';
-import { FanoutAuditSink } from '../../shared/adapters/audit-sink/fanout-audit-sink.ts';
-import { S3AuditSink } from '../../shared/adapters/audit-sink/s3-audit-sink.ts';
 import { readStreamRecord } from '../../shared/adapters/audit-sink/stream-records.ts';
 import { type AuditSink, type AuditSinkEntry, auditSinkEntryOf } from '../../shared/domain/audit-records.ts';
 import type { Logger } from '../../shared/domain/ports.ts';
@@ -77,12 +74,22 @@ const envSchema = z.object({
   AUDIT_KMS_KEY_ID: z.string().min(1).optional().describe('KMS key for SSE-KMS of audit objects'),
 });
 
-/** The AWS wiring, from the environment: S3 first (durable), then EventBridge. */
-export function auditStreamHandlerFromEnv(env: NodeJS.ProcessEnv = process.env): AuditStreamHandler {
+/**
+ * The AWS wiring, from the environment: S3 first (durable), then EventBridge. The SDK
+ * clients are imported here, on the first batch, not when the module loads (cold start).
+ */
+export async function auditStreamHandlerFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AuditStreamHandler> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success)
     throw new Error(`jitvend audit stream environment: ${describeIssues(parsed.error.issues).join('; ')}`);
   const settings = parsed.data;
+  const [{ S3AuditSink }, { EventBridgeAuditPublisher }, { FanoutAuditSink }] = await Promise.all([
+    import('../../shared/adapters/audit-sink/s3-audit-sink.ts'),
+    import('../../shared/adapters/audit-sink/eventbridge-publisher.ts'),
+    import('../../shared/adapters/audit-sink/fanout-audit-sink.ts'),
+  ]);
   const sinks: AuditSink[] = [
     new S3AuditSink({
       bucket: settings.AUDIT_BUCKET,
@@ -100,10 +107,10 @@ export function auditStreamHandlerFromEnv(env: NodeJS.ProcessEnv = process.env):
   return makeAuditStreamHandler(new FanoutAuditSink(...sinks), logger);
 }
 
-let wired: AuditStreamHandler | undefined;
+let wired: Promise<AuditStreamHandler> | undefined;
 
 /** The Lambda entry point: wired from the environment once per container, on first use. */
 export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   wired ??= auditStreamHandlerFromEnv();
-  return wired(event);
+  return (await wired)(event);
 }

@@ -167,15 +167,15 @@ describe('EventBridgeAuditPublisher', () => {
 });
 
 describe('the Lambda wiring (auditStreamHandlerFromEnv)', () => {
-  it('fails fast naming a missing AUDIT_BUCKET', () => {
-    expect(() => auditStreamHandlerFromEnv({ EVENT_BUS_NAME: 'bus' })).toThrow(/AUDIT_BUCKET/);
+  it('fails fast naming a missing AUDIT_BUCKET', async () => {
+    await expect(auditStreamHandlerFromEnv({ EVENT_BUS_NAME: 'bus' })).rejects.toThrow(/AUDIT_BUCKET/);
   });
 
   it('writes to S3 first, then publishes on the bus; a failed publish fails the record', async () => {
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
     s3.on(PutObjectCommand).resolves({});
     events.on(PutEventsCommand).rejectsOnce(new Error('EventBridge down')).resolves({ FailedEntryCount: 0 });
-    const handler = auditStreamHandlerFromEnv({
+    const handler = await auditStreamHandlerFromEnv({
       AUDIT_BUCKET: 'acme-jitvend-audit',
       EVENT_BUS_NAME: 'jitvend-audit',
       AUDIT_KMS_KEY_ID: 'alias/jitvend-audit',
