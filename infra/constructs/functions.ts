@@ -362,4 +362,3 @@ export function stateMachineArnOf(scope: Construct, name: string): string {
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }
-

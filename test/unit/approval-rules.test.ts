@@ -156,7 +156,10 @@ describe('approval route', () => {
       timeoutSeconds: 1800,
     },
   };
-  const config = { groups: { leads: ['alice', 'bob'] }, people: { alice: { name: 'alice' }, bob: { name: 'bob' } } };
+  const config = {
+    groups: { leads: ['alice', 'bob'] },
+    people: { alice: { name: 'alice' }, bob: { name: 'bob' } },
+  };
 
   it.each([
     ['read-only from main → rule 0', { ref: 'refs/heads/main' }, 900, true, { kind: 'auto', rule: 0 }],
