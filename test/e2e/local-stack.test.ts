@@ -131,6 +131,12 @@ describe('the local stack, end to end', () => {
     expect(first.body.sessionToken).toMatch(/^jitvend-local-/);
     expect(first.body.expiration).toBe(issued.expiresAt);
 
+    // a long poll on a request that is already issued answers at once (it does not hold for 20 s)
+    const started = Date.now();
+    const again = await call('GET', `/requests/${issuedId}?waitSeconds=20`, { token: pipeline });
+    expect(again.body.status).toBe('issued');
+    expect(Date.now() - started).toBeLessThan(15_000);
+
     const second = await call('POST', `/requests/${issuedId}/credentials`, { token: pipeline });
     expect(second.status).toBe(410);
     expect(second.type).toContain('application/problem+json');

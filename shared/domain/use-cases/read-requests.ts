@@ -10,9 +10,13 @@ export async function requestOrThrow(deps: Deps, id: string): Promise<AccessRequ
   return request;
 }
 
+/** Statuses a pipeline waits through; it acts on every other one (credentials, or giving up). */
+const WAITING_STATUSES: ReadonlySet<string> = new Set(['pending_approval', 'approved']);
+
 /**
- * GET /requests/{id}: with waitSeconds, holds the answer until the status changes
- * (or the time is up), so a pipeline waits without polling fast.
+ * GET /requests/{id}: with waitSeconds, holds the answer while the request is still on its
+ * way (pending_approval, approved) until its status changes or the time is up, so a
+ * pipeline waits without polling fast. A request already issued, or ended, answers at once.
  */
 export async function getRequest(
   deps: Deps,
@@ -24,7 +28,7 @@ export async function getRequest(
   assertCanView(deps.config, principal, request);
   const initialStatus = request.status;
   const deadline = deps.clock.now().getTime() + waitSeconds * 1000;
-  while (request.status === initialStatus) {
+  while (request.status === initialStatus && WAITING_STATUSES.has(request.status)) {
     const remaining = deadline - deps.clock.now().getTime();
     if (remaining <= 0) break;
     const changed = await deps.watcher.waitForChange(id, request.version, remaining);
