@@ -14,6 +14,7 @@ import { awsUsageSource } from '../shared/adapters/cloudtrail/index.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { IamSessionRevoker } from '../shared/adapters/iam/session-revoker.ts';
 import { KmsVault } from '../shared/adapters/kms/kms-vault.ts';
+import { redactingLogger } from '../shared/adapters/logging/redact.ts';
 import { type ApprovalChannel, FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { StepFunctionsTaskCallback } from '../shared/adapters/sfn/task-callback.ts';
@@ -136,11 +137,11 @@ export async function awsRuntime(
   const secrets = await loadSecrets(settings);
   const store = new DynamoDbRequestStore({ tableName: settings.TABLE_NAME });
   const powertools = new PowertoolsLogger({ serviceName: 'jitvend' });
-  const logger: Runtime['logger'] = {
+  const logger: Runtime['logger'] = redactingLogger({
     info: (message, fields) => powertools.info(message, fields ?? {}),
     warn: (message, fields) => powertools.warn(message, fields ?? {}),
     error: (message, fields) => powertools.error(message, fields ?? {}),
-  };
+  });
   return {
     config,
     store,

@@ -1,3 +1,4 @@
+import { redactingLogger } from '../shared/adapters/logging/redact.ts';
 import type { Logger } from '../shared/domain/ports.ts';
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 } as const;
@@ -17,5 +18,5 @@ export function consoleLogger(
       const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
       write(`[jitvend] ${lvl.padEnd(5)} ${message}${extra}`);
     };
-  return { info: log('info'), warn: log('warn'), error: log('error') };
+  return redactingLogger({ info: log('info'), warn: log('warn'), error: log('error') });
 }

@@ -10,6 +10,7 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { readStreamRecord } from '../../shared/adapters/audit-sink/stream-records.ts';
+import { redactingLogger } from '../../shared/adapters/logging/redact.ts';
 import { type AuditSink, type AuditSinkEntry, auditSinkEntryOf } from '../../shared/domain/audit-records.ts';
 import type { Logger } from '../../shared/domain/ports.ts';
 import { describeIssues } from '../../shared/zod-issues.ts';
@@ -99,11 +100,11 @@ export async function auditStreamHandlerFromEnv(
   if (settings.EVENT_BUS_NAME)
     sinks.push(new EventBridgeAuditPublisher({ eventBusName: settings.EVENT_BUS_NAME }));
   const powertools = new PowertoolsLogger({ serviceName: 'jitvend-audit-stream' });
-  const logger: Logger = {
+  const logger: Logger = redactingLogger({
     info: (message, fields) => powertools.info(message, fields ?? {}),
     warn: (message, fields) => powertools.warn(message, fields ?? {}),
     error: (message, fields) => powertools.error(message, fields ?? {}),
-  };
+  });
   return makeAuditStreamHandler(new FanoutAuditSink(...sinks), logger);
 }
 
