@@ -1,7 +1,5 @@
 import { workflowSteps } from '../../shared/domain/use-cases/workflow-steps.ts';
 import type { WorkflowSteps } from '../../shared/domain/workflow-contract.ts';
-import { awsApprovalChannels } from '../approval-channels.ts';
-import { awsRuntime } from '../aws-runtime.ts';
 import { getRuntime, setRuntime } from '../runtime.ts';
 
 /** This step alone notifies approvers: its runtime carries the Slack and email channels. */
@@ -10,13 +8,18 @@ let configured = false;
 /**
  * Workflow step AwaitApproval (.waitForTaskToken): stores the task token server-side and notifies the approvers.
  * Errors propagate unwrapped: Step Functions matches their `name` in Retry and Catch.
+ * The AWS wiring and the Slack and SES clients load on the first call, not at cold start.
  */
 export async function handler(
   input: Parameters<WorkflowSteps['awaitApproval']>[0],
 ): ReturnType<WorkflowSteps['awaitApproval']> {
   if (!configured) {
     configured = true;
-    setRuntime(awsRuntime(process.env, { channels: awsApprovalChannels }));
+    setRuntime(
+      Promise.all([import('../aws-runtime.ts'), import('../approval-channels.ts')]).then(([aws, channels]) =>
+        aws.awsRuntime(process.env, { channels: channels.awsApprovalChannels }),
+      ),
+    );
   }
   return workflowSteps(await getRuntime()).awaitApproval(input);
 }
