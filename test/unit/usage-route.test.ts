@@ -154,7 +154,11 @@ describe('GET /requests/{id}/usage', () => {
       requests.set(ID, issued({ status: s, issuedAt: undefined, expiresAt: undefined }));
       const { status, body } = await get('requester');
       expect(status).toBe(409);
-      expect(body).toMatchObject({ status: 409, requestStatus: s, detail: expect.stringContaining('never issued') });
+      expect(body).toMatchObject({
+        status: 409,
+        requestStatus: s,
+        detail: expect.stringContaining('never issued'),
+      });
       expect(asked).toEqual([]);
     },
   );
