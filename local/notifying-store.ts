@@ -65,8 +65,8 @@ export class NotifyingStore implements RequestStore {
   getTaskToken(id: string) {
     return this.inner.getTaskToken(id);
   }
-  deleteTaskToken(id: string) {
-    return this.inner.deleteTaskToken(id);
+  takeTaskToken(id: string) {
+    return this.inner.takeTaskToken(id);
   }
   saveApprovalToken(record: ApprovalTokenRecord) {
     return this.inner.saveApprovalToken(record);

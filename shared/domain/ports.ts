@@ -72,7 +72,11 @@ export interface RequestStore {
   /** Keeps the AwaitApproval task token server-side (never in the request item, a URL or an event). */
   saveTaskToken(id: string, taskToken: string, expiresAt: string): Promise<void>;
   getTaskToken(id: string): Promise<string | undefined>;
-  deleteTaskToken(id: string): Promise<void>;
+  /**
+   * Removes the task token and returns it, atomically: of several callers racing to resume
+   * the same task (a decision and the AwaitApproval step itself), exactly one gets it.
+   */
+  takeTaskToken(id: string): Promise<string | undefined>;
 
   /** Email approval tokens, stored by hash only. */
   saveApprovalToken(record: ApprovalTokenRecord): Promise<void>;

@@ -3,52 +3,19 @@
  * 2-of-2 approvals, the initiator refused, and 20 concurrent conflicting decisions
  * producing exactly one outcome.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { describe, expect, it } from 'vitest';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
+import { api, untilStatus as until, useLocalStack } from '../helpers/in-process-stack.ts';
 
-let dataDir: string;
-let stack: LocalStack;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'jitvend-decide-'));
-  stack = await startLocalStack({
-    dataDir,
-    port: 0,
-    logLevel: 'silent',
-    waitTimeOverrides: { WaitUntilExpiry: 600_000 },
-  });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-async function call(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-const person = (name: string) => stack.oidc.sign({ sub: `user:${name}`, email: `${name}@example.com` });
-
-async function untilStatus(id: string, token: string, wanted: string) {
-  for (let i = 0; i < 10; i++) {
-    const { body } = await call('GET', `/requests/${id}?waitSeconds=5`, token);
-    if (body.status === wanted) return body;
-  }
-  throw new Error(`${id} never became ${wanted}`);
-}
+const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  api(ctx.stack, method, path, token, body);
+const person = (name: string) => ctx.stack.oidc.sign({ sub: `user:${name}`, email: `${name}@example.com` });
+const untilStatus = (id: string, token: string, wanted: string) => until(ctx.stack, id, token, wanted);
 
 describe('human decisions', () => {
   it('needs two distinct approvers, never the initiator, then issues', async () => {
-    const pipeline = await stack.oidc.sign({
+    const pipeline = await ctx.stack.oidc.sign({
       sub: 'repo:acme/payments:ref:refs/heads/fix',
       repository: 'acme/payments',
       ref: 'refs/heads/fix',
@@ -106,7 +73,7 @@ describe('human decisions', () => {
   });
 
   it('lets exactly one of 20 concurrent conflicting decisions decide', async () => {
-    const pipeline = await stack.oidc.sign({
+    const pipeline = await ctx.stack.oidc.sign({
       sub: 'repo:acme/orders:ref:refs/heads/race',
       repository: 'acme/orders',
       ref: 'refs/heads/race',
@@ -114,7 +81,7 @@ describe('human decisions', () => {
     const created = await call('POST', '/requests', pipeline, { profile: 'orders-it', reason: 'race' });
     const id = created.body.id as string;
     const attempts = Array.from({ length: 20 }, (_, i) =>
-      decide(stack.runtime, {
+      decide(ctx.stack.runtime, {
         requestId: id,
         person: i % 2 === 0 ? 'alice' : 'bob',
         actor: i % 2 === 0 ? 'U0ALICE01' : 'U0BOB0001',
@@ -128,14 +95,28 @@ describe('human decisions', () => {
     expect(results.filter((r) => r.outcome === 'refused')).toHaveLength(19);
     const outcome = final[0]!.outcome;
     await untilStatus(id, pipeline, outcome === 'approved' ? 'issued' : 'denied');
-    const events = await stack.runtime.store.listAudit(id);
+    const events = await ctx.stack.runtime.store.listAudit(id);
     const decisive = events.filter((e) => e.type === 'request_approved' || e.type === 'request_denied');
     expect(decisive).toHaveLength(1);
     expect(events.filter((e) => e.type === 'decision_refused')).toHaveLength(19);
   });
 
+  it('hands the task token to exactly one of those racing to resume the task', async () => {
+    const store = ctx.stack.runtime.store;
+    await store.saveTaskToken(
+      'race-token-request',
+      'opaque-task-token',
+      new Date(Date.now() + 60_000).toISOString(),
+    );
+    const taken = await Promise.all(
+      Array.from({ length: 10 }, () => store.takeTaskToken('race-token-request')),
+    );
+    expect(taken.filter((t) => t !== undefined)).toEqual(['opaque-task-token']);
+    expect(await store.getTaskToken('race-token-request')).toBeUndefined();
+  });
+
   it('a cancel while waiting ends the workflow as cancelled', async () => {
-    const pipeline = await stack.oidc.sign({
+    const pipeline = await ctx.stack.oidc.sign({
       sub: 'repo:acme/orders:ref:refs/heads/cancel',
       repository: 'acme/orders',
       ref: 'refs/heads/cancel',
@@ -144,14 +125,15 @@ describe('human decisions', () => {
     const id = created.body.id as string;
     // wait until the workflow waits for people (it has notified them)
     for (let i = 0; i < 50; i++) {
-      const events = await stack.runtime.store.listAudit(id);
+      const events = await ctx.stack.runtime.store.listAudit(id);
       if (events.some((e) => e.type === 'approvers_notified')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(stack.workflow.isRunning(id)).toBe(true);
+    expect(ctx.stack.workflow.isRunning(id)).toBe(true);
     expect((await call('POST', `/requests/${id}/cancel`, pipeline)).body.status).toBe('cancelled');
-    for (let i = 0; i < 50 && stack.workflow.isRunning(id); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(stack.workflow.isRunning(id)).toBe(false);
-    expect(await stack.runtime.store.getTaskToken(id)).toBeUndefined();
+    for (let i = 0; i < 50 && ctx.stack.workflow.isRunning(id); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(ctx.stack.workflow.isRunning(id)).toBe(false);
+    expect(await ctx.stack.runtime.store.getTaskToken(id)).toBeUndefined();
   });
 });

@@ -50,8 +50,10 @@ class MemoryStore implements Partial<RequestStore> {
   async getTaskToken(id: string) {
     return this.taskTokens.get(id);
   }
-  async deleteTaskToken(id: string) {
+  async takeTaskToken(id: string) {
+    const token = this.taskTokens.get(id);
     this.taskTokens.delete(id);
+    return token;
   }
   async saveApprovalToken(record: ApprovalTokenRecord) {
     this.tokens.set(record.tokenHash, { ...record });

@@ -331,8 +331,22 @@ export class DynamoDbRequestStore implements RequestStore {
     return out.Item ? String(out.Item.taskToken) : undefined;
   }
 
-  async deleteTaskToken(id: string): Promise<void> {
-    await this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: keys.taskToken(id) }));
+  async takeTaskToken(id: string): Promise<string | undefined> {
+    try {
+      // conditional: of concurrent takers exactly one deletes the item and gets the token
+      const out = await this.#client.send(
+        new DeleteCommand({
+          TableName: this.#tableName,
+          Key: keys.taskToken(id),
+          ConditionExpression: 'attribute_exists(PK)',
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return out.Attributes ? String(out.Attributes.taskToken) : undefined;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
   }
 
   async saveApprovalToken(record: ApprovalTokenRecord): Promise<void> {

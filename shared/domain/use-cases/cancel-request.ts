@@ -1,4 +1,5 @@
 import { isRequesterOf } from '../access.ts';
+import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { Deps } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError, ForbiddenError } from '../errors.ts';
 import { canTransition } from '../lifecycle.ts';
@@ -9,7 +10,8 @@ import { requestOrThrow } from './read-requests.ts';
 
 /** POST /requests/{id}/cancel: the requester withdraws a request that is not issued yet. */
 export async function cancelRequest(deps: Deps, principal: Principal, id: string): Promise<AccessRequest> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+    if (attempt > 0) await pauseAfterConflict(attempt);
     const request = await requestOrThrow(deps, id);
     if (!isRequesterOf(principal, request)) {
       throw new ForbiddenError(`only the requester may cancel request ${id}`);

@@ -3,11 +3,13 @@
  * accepted or refused, is an audit event with who, when, which channel and why.
  */
 import { judgeDecision, type RefusalCode } from '../approval.ts';
+import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { Deps } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError } from '../errors.ts';
 import { applyChange, type Change } from '../transition.ts';
 import type { AccessRequest, Channel } from '../types.ts';
 import type { ApprovalDecision } from '../workflow-contract.ts';
+import { changeIf } from './change-if.ts';
 import { requestOrThrow } from './read-requests.ts';
 
 export interface DecisionInput {
@@ -27,7 +29,7 @@ export type DecisionResult =
   | { outcome: 'refused'; request: AccessRequest; message: string; code: RefusalCode };
 
 export async function decide(deps: Deps, input: DecisionInput): Promise<DecisionResult> {
-  for (let attempt = 0; attempt < 40; attempt++) {
+  for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
     const request = await requestOrThrow(deps, input.requestId);
     const now = deps.clock.now();
     const at = now.toISOString();
@@ -97,8 +99,8 @@ export async function decide(deps: Deps, input: DecisionInput): Promise<Decision
       await deps.store.commit(request, next, event);
     } catch (error) {
       if (error instanceof ConcurrentUpdateError) {
-        // someone decided (or was refused) meanwhile: judge again on the new state, after a short jitter
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+        // someone decided (or was refused) meanwhile: judge again on the new state
+        await pauseAfterConflict(attempt);
         continue;
       }
       throw error;
@@ -115,20 +117,22 @@ export async function decide(deps: Deps, input: DecisionInput): Promise<Decision
 /**
  * Hands a decision to the waiting AwaitApproval task. When no token is stored yet, the
  * task has not started waiting: it re-reads the request after storing its token and
- * resumes itself (see workflow-steps.ts awaitApproval).
+ * resumes itself (see workflow-steps.ts awaitApproval). Both paths take the token
+ * atomically, so exactly one of them resumes the task.
  */
 export async function resumeWorkflow(
   deps: Deps,
   request: AccessRequest,
   decision: ApprovalDecision,
 ): Promise<void> {
-  const token = await deps.store.getTaskToken(request.id);
+  // whoever takes the token resumes the task: never two senders (then a `false` below
+  // can only mean the task stopped waiting, not that someone else resumed it)
+  const token = await deps.store.takeTaskToken(request.id);
   if (token === undefined) return;
   const resumed = await deps.callback.sendTaskSuccess(token, { decision });
-  await deps.store.deleteTaskToken(request.id);
   if (!resumed && decision === 'approved') {
     // the task stopped waiting (it timed out) just as the approval landed: end cleanly, never half-approved
-    const { next, event } = applyChange(request, {
+    await changeIf(deps, request.id, ['approved'], () => ({
       to: 'failed',
       patch: { statusReason: 'the approval arrived as the request timed out; ask again' },
       event: {
@@ -137,9 +141,6 @@ export async function resumeWorkflow(
         channel: 'workflow',
         at: deps.clock.now().toISOString(),
       },
-    });
-    await deps.store.commit(request, next, event).catch((error: unknown) => {
-      if (!(error instanceof ConcurrentUpdateError)) throw error;
-    });
+    }));
   }
 }

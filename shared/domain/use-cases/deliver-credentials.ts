@@ -1,4 +1,5 @@
 import { isRequesterOf } from '../access.ts';
+import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { Deps } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError, ForbiddenError, GoneError, NotFoundError } from '../errors.ts';
 import type { SealedCredentials } from '../ports.ts';
@@ -33,7 +34,8 @@ export async function deliverCredentials(
   principal: Principal,
   id: string,
 ): Promise<IssuedCredentials> {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+    if (attempt > 0) await pauseAfterConflict(attempt);
     // one read for both: the request decides, the sealed credentials are what is delivered
     const { request, credentials } = await deps.store.getWithCredentials(id);
     if (!request) throw new NotFoundError(`request ${id} does not exist`);

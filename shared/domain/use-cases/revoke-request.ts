@@ -4,6 +4,7 @@
  * marked revoked, so a failure never claims a revocation that did not happen.
  */
 import { approverPeople } from '../approval.ts';
+import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { Deps } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError, ForbiddenError } from '../errors.ts';
 import { sourceIdentityFor } from '../session.ts';
@@ -44,7 +45,8 @@ export async function revokeRequest(deps: Deps, input: RevokeInput): Promise<Acc
   const sourceIdentity = sourceIdentityFor(request.id);
   await deps.revoker.revoke({ roleArn: profile.roleArn, sourceIdentity, expiresAt: request.expiresAt });
   const reason = input.reason?.slice(0, 500);
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+    if (attempt > 0) await pauseAfterConflict(attempt);
     const at = deps.clock.now().toISOString();
     const { next, event } = applyChange(request, {
       to: 'revoked',

@@ -3,46 +3,16 @@
  * infra/constructs/workflow.ts; executed in process by the local stack).
  */
 import type { Deps } from '../deps.ts';
-import { ConcurrentUpdateError, IssueError } from '../errors.ts';
+import { IssueError } from '../errors.ts';
 import { isTerminal } from '../lifecycle.ts';
 import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
-import { applyChange, type Change } from '../transition.ts';
-import type { AccessRequest, RequestStatus } from '../types.ts';
+import type { RequestStatus } from '../types.ts';
 import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
+import { changeIf } from './change-if.ts';
 import { resumeWorkflow } from './decide.ts';
 import { requestOrThrow } from './read-requests.ts';
 
 const SYSTEM = 'jitvend';
-
-/**
- * Applies a change if the request is (still) in one of `from`; re-reads and retries when a
- * concurrent writer got there first. Returns the new request, or undefined when the
- * request is no longer in `from` (someone else decided: nothing to do).
- */
-async function changeIf(
-  deps: Deps,
-  /** the request id, or the request as just read (saves a read on the first attempt) */
-  target: string | AccessRequest,
-  from: readonly RequestStatus[],
-  change: (request: AccessRequest) => Change,
-  options?: Parameters<Deps['store']['commit']>[3],
-): Promise<AccessRequest | undefined> {
-  const id = typeof target === 'string' ? target : target.id;
-  let known = typeof target === 'string' ? undefined : target;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const request = known ?? (await requestOrThrow(deps, id));
-    known = undefined;
-    if (!from.includes(request.status)) return undefined;
-    const { next, event } = applyChange(request, change(request));
-    try {
-      await deps.store.commit(request, next, event, options);
-      return next;
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError)) throw error;
-    }
-  }
-  throw new ConcurrentUpdateError(`request ${id} kept changing during a workflow step`);
-}
 
 function decisionFor(status: RequestStatus): ApprovalDecision {
   if (status === 'approved') return 'approved';
