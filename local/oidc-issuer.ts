@@ -18,11 +18,11 @@
  * `exp`, say); `null` is signed as `null`.
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose';
 import type { TrustedIssuer } from '../shared/adapters/oidc/verifier.ts';
 import { type Clock, systemClock } from '../shared/domain/ports.ts';
+import { loadOrCreateSecretFile } from './secret-file.ts';
 
 export const LOCAL_AUDIENCE = 'jitvend';
 export const LOCAL_TOKEN_LIFETIME_SECONDS = 3600;
@@ -91,32 +91,11 @@ function defaultSubject(claims: Record<string, unknown>): string {
 }
 
 async function loadOrCreateSigningKey(path: string): Promise<JWK> {
-  const existing = await readSigningKey(path);
-  if (existing) return existing;
-  const { privateKey } = await generateKeyPair(ALG, { extractable: true });
-  const jwk: JWK = { ...(await exportJWK(privateKey)), alg: ALG, use: 'sig', kid: `local-${randomUUID()}` };
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    // `wx`: if another process created it meanwhile, use theirs
-    await writeFile(path, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    return jwk;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const raced = await readSigningKey(path);
-    if (!raced) throw new Error(`local OIDC signing key ${path} is unreadable`);
-    return raced;
-  }
-}
-
-async function readSigningKey(path: string): Promise<JWK | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
+  const text = await loadOrCreateSecretFile(path, async () => {
+    const { privateKey } = await generateKeyPair(ALG, { extractable: true });
+    const jwk: JWK = { ...(await exportJWK(privateKey)), alg: ALG, use: 'sig', kid: `local-${randomUUID()}` };
+    return `${JSON.stringify(jwk, null, 2)}\n`;
+  });
   let jwk: JWK;
   try {
     jwk = JSON.parse(text) as JWK;

@@ -3,11 +3,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AesGcmVault,
-  loadOrCreateKeyFile,
-  SealedCredentialsError,
-} from '../../shared/adapters/crypto/aes-gcm-vault.ts';
+import { loadOrCreateKeyFile } from '../../local/secret-file.ts';
+import { AesGcmVault, SealedCredentialsError } from '../../shared/adapters/crypto/aes-gcm-vault.ts';
 import type { IssuedCredentials } from '../../shared/domain/types.ts';
 
 const credentials: IssuedCredentials = {

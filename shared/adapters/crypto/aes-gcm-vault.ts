@@ -5,13 +5,11 @@
  * request does not open. Errors name the request, never the plaintext.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { CredentialVault, SealedCredentials } from '../../domain/ports.ts';
 import type { IssuedCredentials } from '../../domain/types.ts';
 
 const VERSION = 'v1';
-const KEY_BYTES = 32;
+export const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -23,7 +21,7 @@ export class SealedCredentialsError extends Error {
 export class AesGcmVault implements CredentialVault {
   private readonly key: Buffer;
 
-  /** `key`: 32 random bytes (see `loadOrCreateKeyFile` for the local stack). */
+  /** `key`: 32 random bytes (see `loadOrCreateKeyFile` in local/secret-file.ts for the local stack). */
   constructor(key: Uint8Array) {
     if (key.length !== KEY_BYTES) throw new Error(`AES-256-GCM vault key must be ${KEY_BYTES} bytes`);
     this.key = Buffer.from(key);
@@ -96,41 +94,9 @@ export class AesGcmVault implements CredentialVault {
   }
 }
 
-function decodeKey(encoded: string, what: string): Buffer {
+export function decodeKey(encoded: string, what: string): Buffer {
   // Node's base64 decoder also accepts the base64url alphabet
   const key = Buffer.from(encoded.trim(), 'base64');
   if (key.length !== KEY_BYTES) throw new Error(`${what} must be ${KEY_BYTES} bytes, base64-encoded`);
   return key;
-}
-
-/**
- * The local stack's vault key: read from `path` (base64 text), or created there the first
- * time (32 random bytes, file mode 0600; a looser mode on an existing file is tightened).
- */
-export async function loadOrCreateKeyFile(path: string): Promise<Buffer> {
-  const existing = await readKeyFile(path);
-  if (existing) return existing;
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const key = randomBytes(KEY_BYTES);
-  try {
-    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const raced = await readKeyFile(path);
-    if (!raced) throw new Error(`vault key file ${path} disappeared while being created`);
-    return raced;
-  }
-}
-
-async function readKeyFile(path: string): Promise<Buffer | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
-  return decodeKey(text, `vault key file ${path}`);
 }
