@@ -1,9 +1,8 @@
 /**
  * DynamoDB throttling, injected at the store's own client (a middleware inside the SDK's
  * retry loop answers ProvisionedThroughputExceededException or ThrottlingException before
- * the call reaches DynamoDB Local): short bursts are retried and nobody notices; sustained
- * throttling is answered 503 with a problem document, never a 500 and never internals
- * (error names, table names, stack traces), and nothing half-done is left behind.
+ * the call reaches DynamoDB Local): short bursts are retried and nobody notices.
+ * dynamodb-outage.test.ts: throttling that lasts.
  */
 import { ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
