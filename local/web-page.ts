@@ -102,7 +102,7 @@ async function requestSection(deps: WebPageDeps, id: string): Promise<SafeHtml> 
       <dt>repository</dt><dd>${facts.repository}</dd>
       <dt>branch</dt><dd>${facts.branch}</dd>
       <dt>started by</dt><dd>${facts.startedBy ?? '—'}</dd>
-      <dt>reason</dt><dd>${request.reason}</dd>
+      <dt>reason</dt><dd>${facts.reason}</dd>${facts.context.map(([k, v]) => html`<dt>context ${k}</dt><dd>${v}</dd>`)}
       <dt>duration</dt><dd>${formatDuration(request.durationSeconds)}</dd>
       <dt>approval</dt><dd>${
         request.approvalRoute.kind === 'auto'
