@@ -3,9 +3,8 @@
  * TypeScript types are inferred from them, and GET /openapi.json is generated from them.
  */
 import { z } from 'zod';
-import { REQUEST_STATUSES } from '../domain/types.ts';
-
 import { actionProblem, LIMITS, resourceProblem, writtenSize } from '../domain/policy/patterns.ts';
+import { REQUEST_STATUSES } from '../domain/types.ts';
 
 /**
  * Shapes of what requesters write. Actions and ARNs: printable ASCII only (no whitespace,

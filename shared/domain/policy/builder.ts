@@ -465,7 +465,8 @@ function minimalStatements(permissions: readonly Permission[]): Permission[] {
           }
         } catch (error) {
           // one search too complex to finish: keep that pair (the union stays exact)
-          if (error instanceof WorkBudgetExceededError || !(error instanceof GlobTooComplexError)) throw error;
+          if (error instanceof WorkBudgetExceededError || !(error instanceof GlobTooComplexError))
+            throw error;
         }
       }
     });

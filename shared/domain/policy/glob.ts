@@ -56,9 +56,7 @@ export function spend(steps: number): void {
   if (budget === undefined) return;
   budget.left -= steps;
   if (budget.left < 0) {
-    throw new WorkBudgetExceededError(
-      `checking the policy needed more than ${budget.limit} steps of work`,
-    );
+    throw new WorkBudgetExceededError(`checking the policy needed more than ${budget.limit} steps of work`);
   }
 }
 

@@ -110,7 +110,9 @@ export function resourceProblem(value: unknown): string | undefined {
  * The size of requested permissions as written: the minified JSON of the permissions with
  * each permission's repeated actions and resources counted once (compared to LIMITS.writtenChars).
  */
-export function writtenSize(permissions: readonly { actions: readonly string[]; resources: readonly string[] }[]): number {
+export function writtenSize(
+  permissions: readonly { actions: readonly string[]; resources: readonly string[] }[],
+): number {
   return JSON.stringify(
     permissions.map((p) => ({ actions: [...new Set(p.actions)], resources: [...new Set(p.resources)] })),
   ).length;
