@@ -280,7 +280,8 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
       case 'approved':
         return this.launch(requestId, S.issueCredentials, { requestId });
       case 'revoked':
-        // a revoked session's deny is released once the session would have expired
+      case 'released':
+        // a revoked (or released) session's deny is released once the session would have expired
         if (!request.revocation || request.revocation.releasedAt) return false;
         if (!request.expiresAt) return false;
         return this.launch(requestId, S.waitUntilExpiry, {

@@ -151,7 +151,8 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
 
     async expire({ requestId }) {
       const request = await requestOrThrow(deps, requestId);
-      if (request.status === 'revoked' && request.revocation && !request.revocation.releasedAt) {
+      const denied = request.status === 'revoked' || request.status === 'released';
+      if (denied && request.revocation && !request.revocation.releasedAt) {
         // the session has expired anyway: the deny on the role is no longer needed
         const profile = deps.config.profiles[request.profile];
         if (profile)
@@ -159,7 +160,7 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
             roleArn: profile.roleArn,
             sourceIdentity: sourceIdentityFor(requestId),
           });
-        await changeIf(deps, request, ['revoked'], (current) => ({
+        await changeIf(deps, request, [request.status], (current) => ({
           patch: { revocation: { ...current.revocation!, releasedAt: at() } },
           event: { type: 'revocation_released', actor: SYSTEM, channel: 'workflow', at: at() },
         }));
