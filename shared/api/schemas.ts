@@ -15,7 +15,8 @@ import { REQUEST_STATUSES } from '../domain/types.ts';
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 /** control, format (bidi overrides, zero-width), line and paragraph separators, lone surrogates */
 const UNSAFE_TEXT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
-export const CONTEXT_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
+/** 1 to 64 of A-Z a-z 0-9 _ . - (and never `__proto__`, which a JSON object cannot hold as data) */
+export const CONTEXT_KEY = /^(?!__proto__$)[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_CONTEXT_KEYS = 16;
 export const MAX_CONTEXT_VALUE_CHARS = 256;
 export const MAX_REASON_CHARS = 1000;
