@@ -200,6 +200,28 @@ describe('policy tricks on the builder: each with its expected refusal', () => {
     expect(message).toMatch(/too complex to check against the guardrails within jitvend's work bound/);
   });
 
+  it('a body that exhausts a bound gets the same answer cold and after other requests warmed the caches', () => {
+    const profile: GuardrailProfile = {
+      name: 'broad-again',
+      allowEscalation: false,
+      allow: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::*'] }],
+    };
+    const body = [
+      {
+        actions: ['s3:GetObject'],
+        resources: Array.from(
+          { length: 30 },
+          (_, i) => `arn:aws:s3:::*${'cd'[i % 2]}${'?'.repeat(11 + (i % 9))}`,
+        ),
+      },
+    ];
+    const cold = statusOf(profile, body);
+    // other bodies fill the caches with part of the same work
+    statusOf(profile, [{ actions: ['s3:GetObject'], resources: body[0]!.resources.slice(0, 15) }]);
+    statusOf(profile, [{ actions: ['s3:GetObject'], resources: body[0]!.resources.slice(10) }]);
+    expect(statusOf(profile, body)).toEqual(cold);
+  });
+
   it('minimising past its bound keeps the exact union: every requested pair is still allowed', () => {
     const profile: GuardrailProfile = {
       name: 'broad',
