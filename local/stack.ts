@@ -130,7 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     const outbox = new Outbox(dataDir);
-    const iam = new LocalSessionRevoker(dataDir, clock);
+    const iam = new LocalSessionRevoker(dataDir, clock, { profiles: config.profiles });
     let oidc: LocalOidcIssuer | undefined;
     const server = await startServer({
       host,

@@ -152,6 +152,11 @@ export interface ApprovalNotifier {
    * it never carries tokens or links.
    */
   requestApproval(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>>;
+  /**
+   * Tells the approvers who were asked that an issued request ended early (its requester
+   * released it). Resolves like requestApproval. Optional: a notifier without it says nothing.
+   */
+  requestEnded?(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>>;
 }
 
 /** Starts the approval workflow for a request (Step Functions in AWS, in-process locally). */

@@ -9,6 +9,7 @@ export const REQUEST_STATUSES = [
   'timed_out',
   'cancelled',
   'revoked',
+  'released',
   'failed',
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
@@ -100,7 +101,10 @@ export interface AccessRequest {
   credentialsDeliveredAt?: string;
   /** why it ended in failed/denied/timed_out/cancelled/revoked */
   statusReason?: string;
-  /** set when an approver revoked the issued session; `releasedAt` once the deny is removed after expiry */
+  /**
+   * set when an approver revoked the issued session, or its requester released it (`by` is then
+   * the requester's principal id); `releasedAt` once the deny is removed after expiry
+   */
   revocation?: { at: string; by: string; releasedAt?: string };
   /** optimistic concurrency: incremented on each transition */
   version: number;
@@ -124,6 +128,7 @@ export type AuditEventType =
   | 'credentials_delivered'
   | 'request_expired'
   | 'request_revoked'
+  | 'request_released'
   | 'request_failed'
   | 'decision_recorded'
   | 'decision_refused'

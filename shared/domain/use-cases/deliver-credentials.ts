@@ -12,7 +12,12 @@ function notDeliverable(request: AccessRequest): Error {
       extra: { requestStatus: request.status },
     });
   }
-  if (request.status === 'expired' || request.status === 'revoked' || request.status === 'issued') {
+  if (
+    request.status === 'expired' ||
+    request.status === 'revoked' ||
+    request.status === 'released' ||
+    request.status === 'issued'
+  ) {
     return new GoneError(
       `the credentials of request ${request.id} are gone: the request is ${request.status}`,
       {
