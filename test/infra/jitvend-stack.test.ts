@@ -274,6 +274,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
     'decide-request': [...COMMIT, ...CALLBACK],
     'deliver-credentials': COMMIT,
     'revoke-request': [...COMMIT, ...REVOKE],
+    'release-request': [...COMMIT, ...REVOKE],
     'request-usage': [...READ, 'cloudtrail:LookupEvents', 's3:GetObject', 's3:ListBucket'],
     'slack-interactions': [...COMMIT, ...CALLBACK, ...REVOKE, ...SECRET],
     'approval-page': [...READ, ...SECRET],
@@ -423,7 +424,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
   });
 
   it('the revocation deny is written only on the profiles roles, by revoke (API, Slack) and expire', () => {
-    for (const handler of ['revoke-request', 'slack-interactions', 'workflow-expire']) {
+    for (const handler of ['release-request', 'revoke-request', 'slack-interactions', 'workflow-expire']) {
       expect(grantsOf(handler).find((s) => s.Sid === 'RevocationDeny')).toEqual({
         Sid: 'RevocationDeny',
         Effect: 'Allow',
