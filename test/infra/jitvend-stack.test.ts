@@ -261,7 +261,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
   ];
   const CALLBACK = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
   const SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
-  const REVOKE = ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'];
+  const REVOKE = ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:PutRolePolicy'];
   const EXPECTED: Record<string, string[]> = {
     health: [],
     openapi: [],
@@ -428,7 +428,8 @@ describe('IAM: each function may make only the calls its handler makes', () => {
       expect(grantsOf(handler).find((s) => s.Sid === 'RevocationDeny')).toEqual({
         Sid: 'RevocationDeny',
         Effect: 'Allow',
-        Action: ['iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        // ListRolePolicies + GetRolePolicy size the role's inline policies against IAM's budget
+        Action: ['iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
         Resource: [
           'arn:aws:iam::123456789012:role/jitvend-orders-it',
           'arn:aws:iam::123456789012:role/jitvend-payments-it',

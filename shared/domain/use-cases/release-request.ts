@@ -5,7 +5,7 @@
  * removes it then). The deny goes on first: a failure never claims a release that did not
  * happen. Approvers who were asked about the request are told it ended.
  */
-import { isRequesterOf } from '../access.ts';
+import { isRequesterOf, principalKey } from '../access.ts';
 import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { Deps } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError, ForbiddenError } from '../errors.ts';
@@ -24,7 +24,7 @@ function notIssued(request: AccessRequest): ConflictError {
 
 export async function releaseRequest(deps: Deps, principal: Principal, id: string): Promise<AccessRequest> {
   let request = await requestOrThrow(deps, id);
-  if (!isRequesterOf(principal, request))
+  if (!isRequesterOf(deps.config, principal, request))
     throw new ForbiddenError(`only the requester of request ${id} may release it`);
   if (request.status !== 'issued' || !request.expiresAt) throw notIssued(request);
   const profile = deps.config.profiles[request.profile];
@@ -45,7 +45,7 @@ export async function releaseRequest(deps: Deps, principal: Principal, id: strin
       },
       event: {
         type: 'request_released',
-        actor: principal.id,
+        actor: principalKey(principal),
         channel: 'api',
         at,
         sessionPolicyHash: request.sessionPolicyHash,
