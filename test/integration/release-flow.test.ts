@@ -87,7 +87,11 @@ describe('POST /requests/{id}/release', () => {
     const audit = await call('GET', `/requests/${id}/audit`, pipeline);
     const events = audit.body.items as Array<{ type: string; actor: string; from?: string; to?: string }>;
     const releasedEvent = events.find((e) => e.type === 'request_released');
-    expect(releasedEvent).toMatchObject({ actor: MAIN.sub, from: 'issued', to: 'released' });
+    expect(releasedEvent).toMatchObject({
+      actor: `${ctx.stack.oidc.issuerUrl}#${MAIN.sub}`,
+      from: 'issued',
+      to: 'released',
+    });
     expect(events.map((e) => e.type).at(-1)).toBe('revocation_released');
     expect(issued.expiresAt).toBeDefined();
   });

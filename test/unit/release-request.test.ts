@@ -14,11 +14,14 @@ const EXPIRES = '2026-11-29T10:15:00.000Z';
 const ROLE = 'arn:aws:iam::123456789012:role/jitvend-orders-it';
 const ID = '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed';
 const REQUESTER: Principal = {
-  id: 'repo:acme/orders:ref:refs/heads/main',
   issuer: 'https://token.actions.githubusercontent.com',
+  subject: 'repo:acme/orders:ref:refs/heads/main',
   claims: {},
 };
-const OTHER: Principal = { ...REQUESTER, id: 'repo:acme/orders:ref:refs/heads/feature' };
+const REQUESTER_KEY = `${REQUESTER.issuer}#${REQUESTER.subject}`;
+const OTHER: Principal = { ...REQUESTER, subject: 'repo:acme/orders:ref:refs/heads/feature' };
+/** the same subject from another issuer is someone else */
+const IMPOSTOR: Principal = { ...REQUESTER, issuer: 'https://gitlab.example.com' };
 const ALICE: Person = { name: 'alice', slack: 'U0ALICE01' };
 const BOB: Person = { name: 'bob', slack: 'U0BOB0001' };
 
@@ -26,7 +29,8 @@ function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return {
     id: ID,
     profile: 'orders-it',
-    requester: REQUESTER.id,
+    requester: REQUESTER.subject,
+    requesterIssuer: REQUESTER.issuer,
     requesterClaims: {},
     status: 'issued',
     permissions: [],
@@ -120,11 +124,11 @@ describe('releaseRequest', () => {
     expect(release!.next).toMatchObject({
       status: 'released',
       statusReason: 'released by the requester',
-      revocation: { at: NOW.toISOString(), by: REQUESTER.id },
+      revocation: { at: NOW.toISOString(), by: REQUESTER.subject },
     });
     expect(release!.event).toMatchObject({
       type: 'request_released',
-      actor: REQUESTER.id,
+      actor: REQUESTER_KEY,
       channel: 'api',
       from: 'issued',
       to: 'released',
@@ -161,9 +165,12 @@ describe('releaseRequest', () => {
     expect((await releaseRequest(f.deps, REQUESTER, ID)).status).toBe('released');
   });
 
-  it('refuses anyone but the requester (403), before touching the role', async () => {
+  it.each([
+    ['another subject of the same issuer', OTHER],
+    ['the same subject from another issuer', IMPOSTOR],
+  ])('refuses anyone but the requester (403), before touching the role: %s', async (_who, principal) => {
     const f = fakes(request());
-    await expect(releaseRequest(f.deps, OTHER, ID)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(releaseRequest(f.deps, principal, ID)).rejects.toBeInstanceOf(ForbiddenError);
     expect(f.revoked).toEqual([]);
     expect(f.commits).toEqual([]);
   });
