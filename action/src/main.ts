@@ -1,0 +1,85 @@
+/**
+ * The action's main step: take the job's OIDC token, request, wait (with progress in the
+ * log), mask, export, set outputs, write the job summary. The request id is saved as state
+ * first thing, so the post step can end the request whatever happens after.
+ */
+import { randomUUID } from 'node:crypto';
+import * as core from '@actions/core';
+import { fetchCredentials } from '../../cli/commands/request.ts';
+import { CliContext } from '../../cli/context.ts';
+import { CliError, ExitCode } from '../../cli/errors.ts';
+import { describeStatus, formatDuration, sanitize } from '../../cli/format.ts';
+import { waitUntilIssued } from '../../cli/wait.ts';
+import { actionClient, actionIo } from './client.ts';
+import { readInputs } from './inputs.ts';
+import { requestBody } from './request-body.ts';
+import { STATE_REQUEST_ID } from './state.ts';
+import { jobSummary } from './summary.ts';
+
+/** While waiting, the state is repeated this often even when it does not change (time left). */
+const PROGRESS_EVERY_MS = 60_000;
+
+export async function run(): Promise<void> {
+  const inputs = readInputs((name) => core.getInput(name));
+  const io = actionIo();
+  const body = await requestBody(inputs, process.env, process.env.GITHUB_WORKSPACE || process.cwd());
+  const client = actionClient(inputs.api, inputs.audience, io);
+
+  const created = await client.createRequest(body, randomUUID());
+  core.saveState(STATE_REQUEST_ID, created.id);
+  core.setOutput('request-id', created.id);
+  core.info(`jitvend: request ${sanitize(created.id)} created (profile ${sanitize(created.profile)})`);
+
+  const ticker = setInterval(() => {
+    const view = client.last ?? created;
+    core.info(`jitvend: ${sanitize(view.id)}: ${describeStatus(view, io.now())}`);
+  }, PROGRESS_EVERY_MS);
+  let issued: typeof created;
+  try {
+    issued = await waitUntilIssued(client, created, {
+      io,
+      ...(inputs.waitTimeoutSeconds === undefined ? {} : { waitTimeoutSeconds: inputs.waitTimeoutSeconds }),
+    });
+  } catch (error) {
+    if (error instanceof CliError && error.exitCode === ExitCode.waitTimeout)
+      throw new CliError(
+        `request ${created.id} still undecided after ${formatDuration(inputs.waitTimeoutSeconds ?? 0)} (input wait-timeout); the post step cancels it`,
+        ExitCode.waitTimeout,
+      );
+    throw error;
+  } finally {
+    clearInterval(ticker);
+  }
+
+  const credentials = await fetchCredentials(client, issued.id, new CliContext(io, {}));
+  // masked before anything else is written: from here on the runner hides them in every log line
+  core.setSecret(credentials.accessKeyId);
+  core.setSecret(credentials.secretAccessKey);
+  core.setSecret(credentials.sessionToken);
+
+  core.exportVariable('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
+  core.exportVariable('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
+  core.exportVariable('AWS_SESSION_TOKEN', credentials.sessionToken);
+  // read by the AWS SDKs' environment credential provider
+  core.exportVariable('AWS_CREDENTIAL_EXPIRATION', credentials.expiration);
+  core.setOutput('expiration', credentials.expiration);
+  core.info(
+    `jitvend: credentials for request ${sanitize(issued.id)} exported (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), valid until ${sanitize(credentials.expiration)}`,
+  );
+  if (!inputs.release)
+    core.info('jitvend: release: false, the request stays issued after the job until it expires');
+
+  await core.summary
+    .addRaw(jobSummary({ api: inputs.api, view: issued, expiration: credentials.expiration }))
+    .write();
+}
+
+run().catch((error: unknown) => {
+  if (error instanceof CliError) {
+    core.setFailed(`jitvend: ${sanitize(error.message)}`);
+    process.exitCode = error.exitCode;
+    return;
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  core.setFailed(`jitvend: unexpected error: ${sanitize(message)}`);
+});
