@@ -54,7 +54,7 @@ export function approvalText(view: Pick<RequestView, 'approvals' | 'approval' | 
       )
       .join('<br>');
   const route = approvalRouteOf(view);
-  if (route?.kind === 'auto') return `auto-approved by rule ${route.rule} of the profile`;
+  if (route?.kind === 'auto') return `auto-approved (autoApprove rule ${route.rule} of the profile)`;
   return 'approved';
 }
 
