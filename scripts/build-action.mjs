@@ -19,7 +19,7 @@ await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { main: 'action/src/main.ts', post: 'action/src/post.ts' },
+  entryPoints: { main: 'action/src/run-main.ts', post: 'action/src/run-post.ts' },
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,

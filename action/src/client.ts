@@ -7,6 +7,7 @@ import { ApiClient } from '../../cli/api-client.ts';
 import type { RequestView } from '../../cli/api-types.ts';
 import type { CliIo, OutputStream } from '../../cli/io.ts';
 import { sleep } from '../../cli/io.ts';
+import { resolveTokenSource, TokenProvider } from '../../cli/token.ts';
 import { VERSION } from '../../cli/version.ts';
 import { ActionsIdTokenProvider } from './id-token.ts';
 
@@ -42,10 +43,23 @@ export class WatchedClient extends ApiClient {
   }
 }
 
+/**
+ * The bearer token: the job's OIDC token for the audience (`permissions: id-token: write`),
+ * unless the step's env gives one explicitly (`JITVEND_TOKEN` or `JITVEND_TOKEN_FILE`, as for
+ * the CLI: e.g. a token from another issuer on a self-hosted runner).
+ */
+export function actionTokens(audience: string, io: CliIo): TokenProvider {
+  if (io.env.JITVEND_TOKEN || io.env.JITVEND_TOKEN_FILE) {
+    if (io.env.JITVEND_TOKEN) core.setSecret(io.env.JITVEND_TOKEN);
+    return new TokenProvider(resolveTokenSource(io.env), io);
+  }
+  return new ActionsIdTokenProvider(audience, (aud) => core.getIDToken(aud), io.now);
+}
+
 export function actionClient(api: string, audience: string, io: CliIo): WatchedClient {
   return new WatchedClient({
     baseUrl: api,
-    tokens: new ActionsIdTokenProvider(audience, (aud) => core.getIDToken(aud), io.now),
+    tokens: actionTokens(audience, io),
     io,
     userAgent: `jitvend-action/${VERSION}`,
     onRetry: (message) => core.info(`jitvend: ${message}`),

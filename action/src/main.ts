@@ -19,7 +19,16 @@ import { jobSummary } from './summary.ts';
 /** While waiting, the state is repeated this often even when it does not change (time left). */
 const PROGRESS_EVERY_MS = 60_000;
 
+/** The main step; failures are reported with `core.setFailed` (exit code as the CLI's). */
 export async function run(): Promise<void> {
+  try {
+    await requestAndExport();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function requestAndExport(): Promise<void> {
   const inputs = readInputs((name) => core.getInput(name));
   const io = actionIo();
   const body = await requestBody(inputs, process.env, process.env.GITHUB_WORKSPACE || process.cwd());
@@ -69,12 +78,18 @@ export async function run(): Promise<void> {
   if (!inputs.release)
     core.info('jitvend: release: false, the request stays issued after the job until it expires');
 
+  // the credentials are exported by now: a runner without job summaries gets a warning, not a failure
   await core.summary
     .addRaw(jobSummary({ api: inputs.api, view: issued, expiration: credentials.expiration }))
-    .write();
+    .write()
+    .catch((error: unknown) =>
+      core.warning(
+        `jitvend: no job summary: ${sanitize(error instanceof Error ? error.message : String(error))}`,
+      ),
+    );
 }
 
-run().catch((error: unknown) => {
+function fail(error: unknown): void {
   if (error instanceof CliError) {
     core.setFailed(`jitvend: ${sanitize(error.message)}`);
     process.exitCode = error.exitCode;
@@ -82,4 +97,4 @@ run().catch((error: unknown) => {
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   core.setFailed(`jitvend: unexpected error: ${sanitize(message)}`);
-});
+}

@@ -13,7 +13,22 @@ import { readInputs } from './inputs.ts';
 import { releaseRequest } from './release.ts';
 import { STATE_REQUEST_ID } from './state.ts';
 
-export async function post(): Promise<void> {
+/** The post step; a failure to end the request fails it (the credentials would stay valid). */
+export async function run(): Promise<void> {
+  try {
+    await endRequest();
+  } catch (error) {
+    const message =
+      error instanceof CliError
+        ? error.message
+        : error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : String(error);
+    core.setFailed(`jitvend: could not end the request: ${sanitize(message)}`);
+  }
+}
+
+async function endRequest(): Promise<void> {
   const id = core.getState(STATE_REQUEST_ID);
   if (!id) {
     core.info('jitvend: no request was made in this job: nothing to end');
@@ -47,13 +62,3 @@ async function end(client: WatchedClient, view: RequestView, release: boolean): 
       return `already ${view.status}: nothing to end`;
   }
 }
-
-post().catch((error: unknown) => {
-  const message =
-    error instanceof CliError
-      ? error.message
-      : error instanceof Error
-        ? `${error.name}: ${error.message}`
-        : String(error);
-  core.setFailed(`jitvend: could not end the request: ${sanitize(message)}`);
-});
