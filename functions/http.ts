@@ -22,6 +22,7 @@ const STATUS_BY_KIND: Record<DomainError['kind'], number> = {
   conflict: 409,
   gone: 410,
   too_large: 413,
+  unprocessable: 422,
 };
 
 const TITLES: Record<number, string> = {
@@ -33,6 +34,7 @@ const TITLES: Record<number, string> = {
   410: 'Gone',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
   500: 'Internal Server Error',
 };
 

@@ -54,6 +54,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, readonly Capability[]>> = 
   'decide-request': [...COMMIT, 'workflow:callback'],
   'deliver-credentials': [...COMMIT, 'credentials:open'],
   'revoke-request': [...COMMIT, 'roles:revoke'],
+  // the requester ends its own request: the same deny as a revocation
+  'release-request': [...COMMIT, 'roles:revoke'],
   'request-usage': [...READ, 'usage:read'],
   // Approve / Deny resume the workflow; Revoke writes the revocation deny
   'slack-interactions': [...COMMIT, 'workflow:callback', 'roles:revoke', 'secret:slack'],

@@ -29,7 +29,7 @@ import { LocalSessionRevoker } from './iam-stand-in.ts';
 import { localRoutes } from './local-routes.ts';
 import { consoleLogger, type LogLevel } from './logger.ts';
 import { EventWatcher, NotifyingStore } from './notifying-store.ts';
-import { LocalOidcIssuer } from './oidc-issuer.ts';
+import { LOCAL_ISSUER_URL, LocalOidcIssuer } from './oidc-issuer.ts';
 import { Outbox } from './outbox.ts';
 import { loadOrCreateKeyFile } from './secret-file.ts';
 import { startServer } from './server.ts';
@@ -77,7 +77,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const logger = consoleLogger(options.logLevel ?? 'info', options.logWrite);
   const clock = options.clock ?? systemClock;
-  const config = options.config ?? loadConfig(options.configPath);
+  const loaded = options.config ?? loadConfig(options.configPath);
+  // requests stored before issuer-scoped identity were made with local tokens (docs/storage.md)
+  const config = {
+    ...loaded,
+    legacyRequesterIssuer: loaded.legacyRequesterIssuerConfigured ?? LOCAL_ISSUER_URL,
+  };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   // Requests that arrive while we start wait for the runtime instead of reaching for AWS.
@@ -125,7 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     const outbox = new Outbox(dataDir);
-    const iam = new LocalSessionRevoker(dataDir, clock);
+    const iam = new LocalSessionRevoker(dataDir, clock, { profiles: config.profiles });
     let oidc: LocalOidcIssuer | undefined;
     const server = await startServer({
       host,
@@ -142,7 +147,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (error) => logger.error('local server error', { error: String(error) }),
     });
     cleanups.push(() => server.close());
-    oidc = await LocalOidcIssuer.load(dataDir, `${server.url}/.local/oidc`, { clock });
+    oidc = await LocalOidcIssuer.load(dataDir, LOCAL_ISSUER_URL, { clock });
 
     const runtime: Runtime = {
       ...runtimeBase,
@@ -158,7 +163,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         approvalTokenKey: await loadOrCreateKeyFile(join(dataDir, 'approval-token.key')),
       },
       verifier: new OidcVerifier({
-        issuers: [...config.issuers, oidc.trustedIssuer()],
+        issuers: oidc.trustedIssuersFor(config.issuers),
         people: config.people,
         clock,
       }),

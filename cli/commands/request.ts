@@ -18,7 +18,8 @@ import {
   addRequestBodyOptions,
   commanderParser,
   type RequestBodyOptions,
-  requestBodyFrom,
+  resolveRequestBody,
+  sendBody,
 } from './request-options.ts';
 
 interface RequestOptions extends RequestBodyOptions {
@@ -69,7 +70,7 @@ export function registerRequest(
 
 export async function runRequest(options: RequestOptions, context: CliContext): Promise<number> {
   const { io } = context;
-  const body = requestBodyFrom(options);
+  const body = await resolveRequestBody(options, context);
   const wait = options.wait || options.format === 'credential-process';
   const cache =
     options.format === 'credential-process' && options.cache
@@ -92,7 +93,8 @@ export async function runRequest(options: RequestOptions, context: CliContext): 
   }
 
   const client = context.client();
-  const created = await client.createRequest(body, options.idempotencyKey ?? randomUUID());
+  const idempotencyKey = options.idempotencyKey ?? randomUUID();
+  const created = await sendBody(body, context, (b) => client.createRequest(b, idempotencyKey));
   io.stderr.write(
     `jitvend: request ${sanitize(created.id)} created (profile ${sanitize(created.profile)})\n`,
   );

@@ -250,10 +250,11 @@ export function grantCapability(fn: JitVendFunction, capability: Capability, r: 
       return;
     case 'roles:revoke':
       if (r.roleArns.length === 0) return;
-      // the revocation deny (jitvend-revocations) on the profiles' roles, see shared/domain/revocation.ts
+      // one deny policy per revoked request (jitvend-revoke-<id>) on the profiles' roles, sized
+      // against the role's inline policies first: see shared/domain/revocation.ts
       add({
         sid: 'RevocationDeny',
-        actions: ['iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        actions: ['iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
         resources: [...r.roleArns],
       });
       return;

@@ -89,7 +89,19 @@ export const statusSchema = z.enum(REQUEST_STATUSES);
 export const requestViewSchema = z.object({
   id: z.string(),
   profile: z.string(),
-  requester: z.string().describe("the requester's principal (token sub)"),
+  requester: z
+    .string()
+    .describe("the requester's token subject (sub); the requester is this subject of requesterIssuer"),
+  requesterIssuer: z
+    .string()
+    .optional()
+    .describe(
+      "the requester's token issuer (iss): a request belongs to this issuer and subject together (absent only when a request from before issuer-scoped identity is attributed to no issuer)",
+    ),
+  requesterPerson: z
+    .string()
+    .optional()
+    .describe('the configured person the creating token named, if any: never an approver of this request'),
   requesterClaims: z.record(z.string(), z.string()),
   initiator: z.string().optional().describe('the configured person who started the pipeline'),
   status: statusSchema,

@@ -200,6 +200,7 @@ const STATUS_TONE: Record<RequestStatus, Tone> = {
   timed_out: 'warn',
   cancelled: 'warn',
   revoked: 'bad',
+  released: 'info',
   failed: 'bad',
 };
 

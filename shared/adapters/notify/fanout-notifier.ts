@@ -7,6 +7,8 @@ export interface ApprovalChannel {
   name: string;
   /** Sends to the approvers this channel can reach; resolves with a short summary. */
   send(request: AccessRequest, approvers: Person[]): Promise<string>;
+  /** Tells the same approvers the request ended early (released); channels without it skip. */
+  ended?(request: AccessRequest, approvers: Person[]): Promise<string>;
 }
 
 /**
@@ -20,10 +22,23 @@ export class FanoutNotifier implements ApprovalNotifier {
   ) {}
 
   async requestApproval(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>> {
-    const results = await Promise.allSettled(this.channels.map((c) => c.send(request, approvers)));
+    return this.fanOut(request, this.channels, (c) => c.send(request, approvers));
+  }
+
+  async requestEnded(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>> {
+    const channels = this.channels.filter((c) => c.ended !== undefined);
+    return this.fanOut(request, channels, (c) => c.ended!(request, approvers));
+  }
+
+  private async fanOut(
+    request: AccessRequest,
+    channels: ApprovalChannel[],
+    send: (channel: ApprovalChannel) => Promise<string>,
+  ): Promise<Record<string, string>> {
+    const results = await Promise.allSettled(channels.map(send));
     const report: Record<string, string> = {};
     results.forEach((result, i) => {
-      const name = this.channels[i]!.name;
+      const name = channels[i]!.name;
       if (result.status === 'fulfilled') {
         report[name] = result.value;
       } else {

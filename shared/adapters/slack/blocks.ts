@@ -112,6 +112,26 @@ export function revokedMessage(request: AccessRequest, person: string): SlackMes
   };
 }
 
+/**
+ * Sent to the approvers who were asked, when the requester released its issued request: the
+ * request's blocks again under a status line (Slack can only edit a message whose id jitvend
+ * keeps, so this is a new message in the same conversation).
+ */
+export function releasedMessage(request: AccessRequest): SlackMessage {
+  const line = 'Released by the requester: ended early, the session is denied on the role until it expires';
+  return {
+    text: fallback(`${line}. jitvend request for ${request.profile}: ${summaryLine(request)}`),
+    blocks: [
+      {
+        type: 'section',
+        block_id: 'jitvend_status',
+        text: mrkdwn(`:checkered_flag: *${escapeMrkdwn(line)}*`),
+      },
+      ...requestBlocks(request),
+    ],
+  };
+}
+
 function revokeButton(request: AccessRequest): SlackBlock {
   return {
     type: 'actions',

@@ -1,10 +1,10 @@
 import type { CreateRequestBody } from '../../api/schemas.ts';
-import { profileOrThrow } from '../access.ts';
+import { principalKey, profileOrThrow } from '../access.ts';
 import { approvalRouteFor } from '../approval.ts';
-import { chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
+import { canonicalJson, chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
 import { initiatorOf, principalSummary } from '../claims.ts';
 import type { Deps } from '../deps.ts';
-import { ForbiddenError, ValidationError } from '../errors.ts';
+import { ForbiddenError, UnprocessableError, ValidationError } from '../errors.ts';
 import { buildSessionPolicy } from '../policy/builder.ts';
 import { isReadOnly } from '../policy/catalogue.ts';
 import type { Profile } from '../profile.ts';
@@ -45,7 +45,9 @@ export async function evaluateRequest(
 ): Promise<Evaluated> {
   const profile = profileOrThrow(deps.config, body.profile);
   if (!isRequester(profile, principal.claims)) {
-    throw new ForbiddenError(`principal ${principal.id} is not a requester of profile ${profile.name}`);
+    throw new ForbiddenError(
+      `principal ${principalKey(principal)} is not a requester of profile ${profile.name}`,
+    );
   }
   const built = await buildSessionPolicy(profile, body.permissions);
   const durationSeconds = resolveDuration(profile, body.durationSeconds);
@@ -64,6 +66,32 @@ export async function evaluateRequest(
   };
 }
 
+/**
+ * The digest an Idempotency-Key is stored with: the validated body, canonically (key order
+ * does not matter, every value does).
+ */
+export function bodyFingerprint(body: CreateRequestBody): string {
+  return sha256Hex(canonicalJson(body));
+}
+
+/**
+ * A key the same principal used before (keys are scoped to issuer + subject by the store):
+ * the same body gets the first request back; another body is a 422, never the first request.
+ */
+function idempotentReplay(
+  replay: { request: AccessRequest; fingerprint?: string },
+  body: CreateRequestBody,
+): { request: AccessRequest; created: boolean } {
+  // keys stored before fingerprints were kept have none: they replay as before
+  if (replay.fingerprint !== undefined && replay.fingerprint !== bodyFingerprint(body)) {
+    throw new UnprocessableError(
+      `Idempotency-Key: already used for request ${replay.request.id} with a different body; use a new key for a new request`,
+      { extra: { reason: 'idempotency_key_reused', requestId: replay.request.id } },
+    );
+  }
+  return { request: replay.request, created: false };
+}
+
 /** POST /requests: records the request (status pending_approval) and starts its workflow. */
 export async function createRequest(
   deps: Deps,
@@ -80,7 +108,9 @@ export async function createRequest(
   const base: Omit<AccessRequest, 'auditHead' | 'auditCount'> = {
     id,
     profile: evaluated.profile.name,
-    requester: principal.id,
+    requester: principal.subject,
+    requesterIssuer: principal.issuer,
+    ...(principal.person !== undefined ? { requesterPerson: principal.person } : {}),
     requesterClaims: principalSummary(principal.claims),
     ...(initiator !== undefined ? { initiator } : {}),
     status: 'pending_approval',
@@ -101,7 +131,7 @@ export async function createRequest(
   };
   const event = chainAuditEvent(id, 1, GENESIS_HASH, {
     type: 'request_created',
-    actor: principal.id,
+    actor: principalKey(principal),
     channel: 'api',
     at,
     to: 'pending_approval',
@@ -118,9 +148,9 @@ export async function createRequest(
   const result = await deps.store.create(
     request,
     event,
-    idempotencyKey !== undefined ? { idempotencyKey } : undefined,
+    idempotencyKey !== undefined ? { idempotencyKey, fingerprint: bodyFingerprint(body) } : undefined,
   );
-  if (!result.created) return result;
+  if (!result.created) return idempotentReplay(result, body);
   try {
     await deps.workflow.start(request);
   } catch (error) {
