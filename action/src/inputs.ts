@@ -133,6 +133,7 @@ export function bodyFromInputs(
     profile: inputs.profile,
     ...(inputs.permissions.length ? { permissions: inputs.permissions } : {}),
     ...(inputs.durationSeconds === undefined ? {} : { durationSeconds: inputs.durationSeconds }),
+    ...(inputs.windowSeconds === undefined ? {} : { windowSeconds: inputs.windowSeconds }),
     reason: inputs.reason ?? defaultReason(env),
     ...(Object.keys(context).length ? { context } : {}),
   };

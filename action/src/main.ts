@@ -9,6 +9,7 @@ import { fetchCredentials } from '../../cli/commands/request.ts';
 import { CliContext } from '../../cli/context.ts';
 import { CliError, ExitCode } from '../../cli/errors.ts';
 import { describeStatus, formatDuration, sanitize } from '../../cli/format.ts';
+import { withWindowFallback } from '../../cli/manifest.ts';
 import { waitUntilIssued } from '../../cli/wait.ts';
 import { actionClient, actionIo } from './client.ts';
 import { readInputs } from './inputs.ts';
@@ -34,10 +35,21 @@ async function requestAndExport(): Promise<void> {
   const body = await requestBody(inputs, process.env, process.env.GITHUB_WORKSPACE || process.cwd());
   const client = actionClient(inputs.api, inputs.audience, io);
 
-  const created = await client.createRequest(body, randomUUID());
+  const idempotencyKey = randomUUID();
+  // a server without approval windows answers 400 to windowSeconds: sent again without it, with a warning
+  const created = await withWindowFallback(
+    body,
+    (b) => client.createRequest(b, idempotencyKey),
+    (message) => core.warning(`jitvend: ${message}`),
+  );
   core.saveState(STATE_REQUEST_ID, created.id);
   core.setOutput('request-id', created.id);
   core.info(`jitvend: request ${sanitize(created.id)} created (profile ${sanitize(created.profile)})`);
+  const windowSeconds = (created as { windowSeconds?: unknown }).windowSeconds;
+  if (typeof windowSeconds === 'number' && windowSeconds > created.durationSeconds)
+    core.warning(
+      `jitvend: the approval lasts ${formatDuration(windowSeconds)}, but this action exports one session's credentials (${formatDuration(created.durationSeconds)}): renewal through a credential_process profile is not implemented yet (docs/pipelines.md)`,
+    );
 
   const ticker = setInterval(() => {
     const view = client.last ?? created;

@@ -10,7 +10,6 @@ import { ApiError, CliError } from '../../cli/errors.ts';
 import { sanitize } from '../../cli/format.ts';
 import { actionClient, actionIo, type WatchedClient } from './client.ts';
 import { readInputs } from './inputs.ts';
-import { releaseRequest } from './release.ts';
 import { STATE_REQUEST_ID } from './state.ts';
 
 /** The post step; a failure to end the request fails it (the credentials would stay valid). */
@@ -55,7 +54,7 @@ async function end(client: WatchedClient, view: RequestView, release: boolean): 
       }
     case 'issued': {
       if (!release) return `left issued until ${view.expiresAt ?? 'it expires'} (release: false)`;
-      const released = await releaseRequest(client, view.id);
+      const released = await client.release(view.id);
       return `${released.status}: its credentials are denied from now on`;
     }
     default:

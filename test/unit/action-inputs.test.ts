@@ -51,7 +51,6 @@ describe('action inputs', () => {
   it.each([
     [{}, 'input "api" is required'],
     [{ api: 'ftp://x' }, 'must be http:// or https://'],
-    [{ api: 'https://x', profile: 'p', manifest: 'm.yml' }, '"profile" and "manifest" exclude each other'],
     [{ api: 'https://x', allow: 'dynamodb:GetItem' }, 'input "allow", line 1: expected ACTIONS=RESOURCES'],
     [{ api: 'https://x', allow: `\nsecretsmanager GetSecretValue=${TABLE}` }, 'input "allow", line 2: '],
     [{ api: 'https://x', duration: 'soon' }, 'input "duration": "soon" is not a duration'],
