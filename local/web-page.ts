@@ -42,7 +42,7 @@ pre { background:var(--code); border:1px solid var(--line); border-radius:6px; p
 .badge.pending_approval,.badge.approved { background:#ddf4ff; color:var(--info); }
 .badge.issued { background:#dafbe1; color:var(--ok); }
 .badge.denied,.badge.failed,.badge.revoked { background:#ffebe9; color:var(--bad); }
-.badge.timed_out,.badge.cancelled,.badge.expired { background:#fff8c5; color:var(--warn); }
+.badge.timed_out,.badge.cancelled,.badge.expired,.badge.released { background:#fff8c5; color:var(--warn); }
 .muted { color:var(--muted); } .empty { color:var(--muted); font-style:italic; }
 dl { display:grid; grid-template-columns:max-content 1fr; gap:4px 18px; margin:0; } dt { color:var(--muted); } dd { margin:0; overflow-wrap:anywhere; }
 a { color:var(--info); }
