@@ -18,6 +18,7 @@ import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
 import { FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
+import { DynamoDbNotificationLedger } from '../shared/adapters/notify/notification-ledger.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { type LoadedConfig, loadConfig } from '../shared/config.ts';
 import { needsWorkflow } from '../shared/domain/lifecycle.ts';
@@ -157,6 +158,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       notifier: new FanoutNotifier(
         localChannels({ outbox, publicUrl: server.url, runtime: () => runtime }),
         logger,
+        // each approver asked once per request and channel, across retries and restarts
+        new DynamoDbNotificationLedger({ tableName: LOCAL_TABLE_NAME, client, now: () => clock.now() }),
       ),
       secrets: {
         slackSigningSecret: process.env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
