@@ -186,8 +186,8 @@ function requestBlocks(request: AccessRequest): SlackBlock[] {
     field('Branch', claims.ref ?? 'unknown'),
     field('Started by', claims.actor ?? claims.user_login ?? request.initiator ?? 'unknown'),
   ];
-  const run = runOf(claims)?.url;
-  if (run) fields.push(mrkdwn(`*Run*\n<${run}|#${claims.run_id}>`));
+  const run = runOf(claims, request.requesterIssuer);
+  if (run) fields.push(mrkdwn(`*Run*\n<${run.url}|${escapeMrkdwn(run.label)}>`));
   fields.push(
     field('Duration', formatDuration(request.durationSeconds)),
     field('Approvals', approvalsSoFar(request)),
