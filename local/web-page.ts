@@ -102,7 +102,7 @@ async function requestSection(deps: WebPageDeps, id: string): Promise<SafeHtml> 
       <dt>repository</dt><dd>${facts.repository}</dd>
       <dt>branch</dt><dd>${facts.branch}</dd>
       <dt>started by</dt><dd>${facts.startedBy ?? '—'}</dd>
-      <dt>reason</dt><dd>${request.reason}</dd>
+      <dt>reason</dt><dd>${facts.reason}</dd>${facts.context.map(([k, v]) => html`<dt>context ${k}</dt><dd>${v}</dd>`)}
       <dt>duration</dt><dd>${formatDuration(request.durationSeconds)}</dd>
       <dt>approval</dt><dd>${
         request.approvalRoute.kind === 'auto'
@@ -161,8 +161,17 @@ function localAwsSection(deps: WebPageDeps): SafeHtml {
     }</section>`;
 }
 
+/** Request ids as jitvend issues them (UUIDs) and the API accepts them in paths. */
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export async function localPage(deps: WebPageDeps, url: URL): Promise<ApiResult> {
   const selected = url.searchParams.get('request');
+  if (selected !== null && !REQUEST_ID.test(selected)) {
+    // never looked up: an over-long or odd id would only reach the store as a bad key
+    const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>jitvend local stack</title></head>
+<body><h1>Bad request</h1><p>request must be a request id (1 to 64 of A-Z a-z 0-9 _ -).</p><p><a href="/">Back to the requests</a></p></body></html>`;
+    return { statusCode: 400, headers: HEADERS, body: page.toString() };
+  }
   const [pending, recent] = await Promise.all([
     deps.store.list({ status: 'pending_approval', limit: 50 }),
     deps.store.list({ limit: 30 }),
