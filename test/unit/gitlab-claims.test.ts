@@ -135,7 +135,7 @@ describe('GitLab claims', () => {
   it('the Slack message links the GitLab pipeline', () => {
     const text = JSON.stringify(approvalRequestMessage(request).blocks);
     expect(text).toContain(`<${GITLAB}/acme/orders/-/pipelines/1212|pipeline #1212>`);
-    expect(text).toContain('*Started by*\\nBob');
-    expect(text).toContain('*Repository*\\nacme/orders');
+    expect(text).toContain('Started by\\nBob');
+    expect(text).toContain('Repository\\nacme/orders');
   });
 });
