@@ -396,6 +396,43 @@ describe('the GitHub Action (bundled, run as the runner runs it)', () => {
     }
   });
 
+  it('manifest: reads .jitvend.yml from the workspace, with variables from the job environment', async () => {
+    oidc.claims = githubClaims('refs/heads/main');
+    const job = await newJob({});
+    try {
+      await writeFile(
+        join(job.dir, '.jitvend.yml'),
+        [
+          'profile: orders-it',
+          'permissions:',
+          '  - actions: [dynamodb:GetItem]',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's ${VAR} syntax
+          '    resources: ["arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-${TABLE_SUFFIX:-users}"]',
+          'duration: 15m',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's ${VAR} syntax
+          'reason: integration tests of ${GITHUB_REPOSITORY}',
+          '',
+        ].join('\n'),
+      );
+      const main = await runStep(job, 'main');
+      expect(main.code, main.stdout).toBe(0);
+      const id = readCommandFile(job.files.GITHUB_OUTPUT)['request-id']!;
+      const { body } = await api(ctx.stack, 'GET', `/requests/${id}`, await person('alice'));
+      expect(body).toMatchObject({
+        profile: 'orders-it',
+        reason: 'integration tests of acme/orders',
+        permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE] }],
+        durationSeconds: 900,
+        context: { 'github.run_url': 'https://github.com/acme/orders/actions/runs/4242/attempts/1' },
+      });
+      const post = await runStep(job, 'post', stateEnv(job));
+      expect(post.code, post.stdout).toBe(0);
+      expect(await statusOf(id)).toBe('released');
+    } finally {
+      await rm(job.dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails before requesting anything on a bad input, naming it', async () => {
     oidc.claims = githubClaims('refs/heads/main');
     const job = await newJob({ profile: 'orders-it', allow: 'dynamodb:GetItem', reason: 'bad' });
