@@ -65,9 +65,12 @@ export class JitVendFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** whether the AWS SDK v3 is bundled (pinned by package-lock.json) rather than taken from the Lambda runtime */
+  readonly bundlesAwsSdk: boolean;
 
   constructor(scope: Construct, id: string, props: JitVendFunctionProps) {
     super(scope, id);
+    this.bundlesAwsSdk = props.bundleAwsSdk;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       encryptionKey: props.logsKey,

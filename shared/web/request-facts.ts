@@ -5,6 +5,19 @@
  */
 import type { AccessRequest } from '../domain/types.ts';
 
+/**
+ * Requester text as one line of plain text, for every place approvers read it: line breaks,
+ * tabs and other control characters become one space; format characters (bidi overrides and
+ * isolates, zero-width characters) and lone surrogates are dropped. The API refuses such
+ * text (shared/api/schemas.ts); this also holds for anything stored before it did.
+ */
+export function plainLine(text: string): string {
+  return text
+    .replace(/[\p{Cf}\p{Cs}]/gu, '')
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
+    .trim();
+}
+
 export interface RequestFacts {
   repository: string;
   branch: string;
@@ -22,15 +35,19 @@ export interface RequestFacts {
   deadline: string;
   /** the exact session policy, pretty-printed JSON */
   policy: string;
+  /** the requester's reason, one line of plain text */
+  reason: string;
+  /** the requester's context entries, each key and value one line of plain text */
+  context: [string, string][];
 }
 
 export function requestFacts(request: AccessRequest): RequestFacts {
   const claims = request.requesterClaims;
   const run = runOf(claims);
   return {
-    repository: claims.repository ?? claims.project_path ?? request.requester,
-    branch: claims.ref ?? 'unknown',
-    startedBy: claims.actor ?? claims.user_login ?? request.initiator,
+    repository: plainLine(claims.repository ?? claims.project_path ?? request.requester),
+    branch: plainLine(claims.ref ?? 'unknown'),
+    startedBy: optionalLine(claims.actor ?? claims.user_login ?? request.initiator),
     runUrl: run?.url,
     runLabel: run?.label,
     duration: formatDuration(request.durationSeconds),
@@ -38,7 +55,13 @@ export function requestFacts(request: AccessRequest): RequestFacts {
     remaining: remainingApprovals(request),
     deadline: formatInstant(request.approvalDeadline),
     policy: JSON.stringify(request.sessionPolicy, null, 2),
+    reason: plainLine(request.reason),
+    context: Object.entries(request.context ?? {}).map(([k, v]) => [plainLine(k), plainLine(v)]),
   };
+}
+
+function optionalLine(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : plainLine(text);
 }
 
 /** GitHub Actions run URL, only for the exact shapes GitHub gives `repository` and `run_id`. */

@@ -532,7 +532,10 @@ describe('Step Functions: the approval workflow', () => {
       ],
     });
     expect(definition.States.IssueCredentials).toMatchObject({
-      Retry: [expect.objectContaining({ ErrorEquals: expect.arrayContaining(['IssueThrottledError']) })],
+      Retry: [
+        expect.objectContaining({ ErrorEquals: ['IssueThrottledError'] }),
+        expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']) }),
+      ],
       Catch: [{ ErrorEquals: ['States.ALL'], Next: 'MarkFailed' }],
     });
   });
