@@ -95,6 +95,11 @@ export class ApiClient {
     return this.call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/cancel`, { retry: false });
   }
 
+  /** POST /requests/{id}/release: the requester ends its own issued request now (`released`). */
+  release(id: string): Promise<RequestView> {
+    return this.call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/release`, { retry: false });
+  }
+
   revoke(id: string): Promise<RequestView> {
     return this.call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/revoke`, { retry: false });
   }

@@ -13,6 +13,7 @@ export type RequestStatus =
   | 'timed_out'
   | 'cancelled'
   | 'revoked'
+  | 'released'
   | 'failed';
 
 export interface Permission {
@@ -25,6 +26,8 @@ export interface RequestBody {
   profile: string;
   permissions?: Permission[];
   durationSeconds?: number;
+  /** how long the approval lasts (servers without approval windows answer 400 to it) */
+  windowSeconds?: number;
   reason: string;
   context?: Record<string, string>;
 }

@@ -2,7 +2,7 @@ import type { RequestStatus } from './api-types.ts';
 
 /**
  * Exit codes of the `jitvend` CLI. Documented in docs/cli.md: pipelines branch on them.
- * 10-15 mean the request itself ended without credentials.
+ * 10-16 mean the request itself ended without credentials.
  */
 export const ExitCode = {
   ok: 0,
@@ -20,12 +20,15 @@ export const ExitCode = {
   waitTimeout: 6,
   /** `audit verify`: the audit hash chain is broken */
   auditBroken: 7,
+  /** the manifest (.jitvend.yml or --manifest) is missing or invalid; file, line and field on stderr */
+  manifest: 8,
   denied: 10,
   timed_out: 11,
   cancelled: 12,
   failed: 13,
   revoked: 14,
   expired: 15,
+  released: 16,
   /** interrupted (SIGINT/SIGTERM) */
   interrupted: 130,
 } as const;
@@ -39,6 +42,7 @@ export const FAILED_END_STATUSES = [
   'failed',
   'revoked',
   'expired',
+  'released',
 ] as const;
 export type FailedEndStatus = (typeof FAILED_END_STATUSES)[number];
 

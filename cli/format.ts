@@ -32,6 +32,8 @@ export function formatCredentials(
         `export AWS_SESSION_TOKEN=${shellQuote(credentials.sessionToken)}`,
         // read by the AWS SDKs' environment credential provider
         `export AWS_CREDENTIAL_EXPIRATION=${shellQuote(credentials.expiration)}`,
+        // for `jitvend release "$JITVEND_REQUEST_ID"` when the job is done
+        `export JITVEND_REQUEST_ID=${shellQuote(requestId)}`,
         '',
       ].join('\n');
     case 'json':

@@ -23,6 +23,8 @@ export interface CliIo {
   homeDir: string;
   /** aborted on SIGINT/SIGTERM: a waiting request is cancelled and the CLI exits 130 */
   signal?: AbortSignal;
+  /** the working directory, where `.jitvend.yml` is looked up (default: the process's) */
+  cwd?: string;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -51,5 +53,6 @@ export function processIo(signal?: AbortSignal): CliIo {
     sleep,
     homeDir: homedir(),
     signal,
+    cwd: process.cwd(),
   };
 }

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './commands/audit.ts';
 import { registerCancel } from './commands/cancel.ts';
+import { registerLint } from './commands/lint.ts';
 import { registerPreview } from './commands/preview.ts';
+import { registerRelease } from './commands/release.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRequest } from './commands/request.ts';
 import { registerRevoke } from './commands/revoke.ts';
@@ -37,7 +39,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      `\nExit codes: see docs/cli.md (0 ok, 2 usage, 3 API error, 4 unreachable, 5 no token,\n6 wait timeout, 7 audit chain broken, 10 denied, 11 timed_out, 12 cancelled, 13 failed,\n14 revoked, 15 expired, 130 interrupted).\n`,
+      `\nExit codes: see docs/cli.md (0 ok, 2 usage, 3 API error or refusal, 4 unreachable, 5 no token,\n6 wait timeout, 7 audit chain broken, 8 manifest invalid, 10 denied, 11 timed_out, 12 cancelled,\n13 failed, 14 revoked, 15 expired, 16 released, 130 interrupted).\n`,
     );
   let context: CliContext | undefined;
   const getContext = () => {
@@ -48,9 +50,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   registerStatus(program, getContext, done);
   registerCancel(program, getContext, done);
   registerPreview(program, getContext, done);
+  registerRelease(program, getContext, done);
   registerRevoke(program, getContext, done);
   registerAudit(program, getContext, done);
   registerReport(program, getContext, done);
+  registerLint(program, getContext, done);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

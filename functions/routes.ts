@@ -22,6 +22,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/requests/{id}/audit', handler: 'request-audit', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/decision', handler: 'decide-request', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/revoke', handler: 'revoke-request', auth: 'oidc' },
+  { method: 'POST', path: '/requests/{id}/release', handler: 'release-request', auth: 'oidc' },
   { method: 'GET', path: '/requests/{id}/usage', handler: 'request-usage', auth: 'oidc' },
   { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions', auth: 'none' },
   { method: 'GET', path: '/approvals/{token}', handler: 'approval-page', auth: 'none' },

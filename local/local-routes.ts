@@ -44,7 +44,7 @@ export function localRoutes(deps: LocalRouteDeps) {
       case 'GET /.local/oidc/.well-known/openid-configuration':
         return json(200, {
           issuer: deps.oidc.issuerUrl,
-          jwks_uri: `${deps.oidc.issuerUrl}/.well-known/jwks`,
+          jwks_uri: `${url.origin}/.local/oidc/.well-known/jwks`,
           id_token_signing_alg_values_supported: ['ES256'],
         });
       case 'GET /.local/outbox':

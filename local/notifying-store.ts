@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type {
   ApprovalTokenRecord,
   CommitOptions,
+  IdempotencyOptions,
   ListQuery,
   RequestStore,
   RequestWatcher,
@@ -35,7 +36,7 @@ export class NotifyingStore implements RequestStore {
     this.changes.emit(request.id, request);
   }
 
-  async create(request: AccessRequest, event: AuditEvent, options?: { idempotencyKey?: string }) {
+  async create(request: AccessRequest, event: AuditEvent, options?: IdempotencyOptions) {
     const result = await this.inner.create(request, event, options);
     if (result.created) this.announce(result.request);
     return result;

@@ -1,12 +1,21 @@
 /**
  * The local identity provider (`POST /.local/oidc/token`): signs id tokens with an ES256 key
  * kept under the data dir, so tokens stay valid across a restart of the local stack. The
- * local stack trusts it like any configured issuer (see `trustedIssuer()`).
+ * local stack trusts it like any configured issuer (see `trustedIssuer()`), as an issuer of
+ * people (`people: true`: its tokens may name configured people by their `email`).
+ *
+ * Its issuer name is fixed (`LOCAL_ISSUER_URL`), not derived from the port: the principal is
+ * issuer + subject, so a request made before a restart on another port still belongs to the
+ * same pipeline after it. Its keys are given to the verifier directly, never fetched.
+ *
+ * In the local stack this key also signs for every issuer of the config file (there is no
+ * network to reach their keys): a test names `iss` and gets a token of that issuer, so
+ * cross-issuer attacks are real ones (`trustedIssuersFor`).
  *
  * It signs exactly the claims it is given, including `iss`, `aud`, `exp`, `nbf`, `iat` and
  * `sub`, so tests can make expired, early, foreign or mis-addressed tokens. Only claims left
  * out are filled in:
- * - `iss`: the issuer URL (`http://127.0.0.1:<PORT>/.local/oidc`)
+ * - `iss`: `LOCAL_ISSUER_URL`
  * - `aud`: `jitvend`
  * - `iat`: now; `exp`: now + 1 hour (not derived from a given `iat`)
  * - `sub`: GitHub Actions' shape from the given claims: `repo:<repository>:environment:<environment>`,
@@ -25,6 +34,8 @@ import { type Clock, systemClock } from '../shared/domain/ports.ts';
 import { loadOrCreateSecretFile } from './secret-file.ts';
 
 export const LOCAL_AUDIENCE = 'jitvend';
+/** the local identity provider's `iss`: a name, stable across restarts and ports (`.invalid` never resolves) */
+export const LOCAL_ISSUER_URL = 'https://local-oidc.jitvend.invalid';
 export const LOCAL_TOKEN_LIFETIME_SECONDS = 3600;
 export const LOCAL_DEFAULT_REPOSITORY = 'local/demo';
 export const LOCAL_DEFAULT_REF = 'refs/heads/main';
@@ -60,7 +71,18 @@ export class LocalOidcIssuer {
 
   /** The verifier's configuration entry for this issuer (keys given directly: no fetch). */
   trustedIssuer(audience: string | string[] = LOCAL_AUDIENCE): TrustedIssuer {
-    return { issuer: this.issuerUrl, audience, jwks: this.jwks() };
+    return { issuer: this.issuerUrl, audience, jwks: this.jwks(), people: true };
+  }
+
+  /**
+   * The local stack's verifier configuration: every configured issuer (with its audience and
+   * `people` flag) verified with this key instead of its own, then this issuer itself.
+   */
+  trustedIssuersFor(configured: readonly Omit<TrustedIssuer, 'jwks'>[]): TrustedIssuer[] {
+    const others = configured
+      .filter((entry) => entry.issuer !== this.issuerUrl)
+      .map(({ jwksUri: _remote, ...entry }) => ({ ...entry, jwks: this.jwks() }));
+    return [...others, this.trustedIssuer()];
   }
 
   /** Signs the claims as given, filling in only the ones left out (see the file comment). */

@@ -8,7 +8,11 @@
 import { z } from 'zod';
 import { type ApiResult, json, problem } from '../functions/http.ts';
 import type { ApprovalChannel } from '../shared/adapters/notify/fanout-notifier.ts';
-import { approvalRequestMessage } from '../shared/adapters/slack/blocks.ts';
+import {
+  approvalRequestMessage,
+  releasedMessage,
+  type SlackMessage,
+} from '../shared/adapters/slack/blocks.ts';
 import type { Clock } from '../shared/domain/ports.ts';
 import { systemClock } from '../shared/domain/ports.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
@@ -37,23 +41,30 @@ export function localSlackChannel(deps: LocalSlackChannelDeps): ApprovalChannel 
   const clock = deps.clock ?? systemClock;
   return {
     name: 'slack',
-    async send(request, approvers) {
-      const message = approvalRequestMessage(request);
-      const targets = [...new Set(approvers.flatMap((p) => (p.slack ? [p.slack] : [])))];
-      for (const to of targets) {
-        deps.outbox.add({
-          channel: 'slack',
-          to,
-          requestId: request.id,
-          text: message.text,
-          at: clock.now().toISOString(),
-          extra: { blocks: message.blocks, response_url: localResponseUrl(deps.publicUrl, to, request.id) },
-        });
-      }
-      if (targets.length === 0) return 'no approver has a Slack id';
-      return `sent to ${targets.length} approver${targets.length === 1 ? '' : 's'} (local outbox)`;
-    },
+    send: (request, approvers) => post(request, approvalRequestMessage(request), approvers),
+    // the requester released it: a new message to the same approvers (update: false)
+    ended: (request, approvers) => post(request, releasedMessage(request), approvers),
   };
+
+  async function post(
+    request: Parameters<ApprovalChannel['send']>[0],
+    message: SlackMessage,
+    approvers: Parameters<ApprovalChannel['send']>[1],
+  ): Promise<string> {
+    const targets = [...new Set(approvers.flatMap((p) => (p.slack ? [p.slack] : [])))];
+    for (const to of targets) {
+      deps.outbox.add({
+        channel: 'slack',
+        to,
+        requestId: request.id,
+        text: message.text,
+        at: clock.now().toISOString(),
+        extra: { blocks: message.blocks, response_url: localResponseUrl(deps.publicUrl, to, request.id) },
+      });
+    }
+    if (targets.length === 0) return 'no approver has a Slack id';
+    return `sent to ${targets.length} approver${targets.length === 1 ? '' : 's'} (local outbox)`;
+  }
 }
 
 const responseBody = z.object({

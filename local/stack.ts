@@ -19,6 +19,7 @@ import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
 import { FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
+import { DynamoDbNotificationLedger } from '../shared/adapters/notify/notification-ledger.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { type LoadedConfig, loadConfig } from '../shared/config.ts';
 import { needsWorkflow } from '../shared/domain/lifecycle.ts';
@@ -30,7 +31,7 @@ import { LocalSessionRevoker } from './iam-stand-in.ts';
 import { localRoutes } from './local-routes.ts';
 import { consoleLogger, type LogLevel } from './logger.ts';
 import { EventWatcher, NotifyingStore } from './notifying-store.ts';
-import { LocalOidcIssuer } from './oidc-issuer.ts';
+import { LOCAL_ISSUER_URL, LocalOidcIssuer } from './oidc-issuer.ts';
 import { Outbox } from './outbox.ts';
 import { loadOrCreateKeyFile } from './secret-file.ts';
 import { startServer } from './server.ts';
@@ -80,7 +81,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const logger = consoleLogger(options.logLevel ?? 'info', options.logWrite);
   const clock = options.clock ?? systemClock;
-  const config = options.config ?? loadConfig(options.configPath);
+  const loaded = options.config ?? loadConfig(options.configPath);
+  // requests stored before issuer-scoped identity were made with local tokens (docs/storage.md)
+  const config = {
+    ...loaded,
+    legacyRequesterIssuer: loaded.legacyRequesterIssuerConfigured ?? LOCAL_ISSUER_URL,
+  };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   // Requests that arrive while we start wait for the runtime instead of reaching for AWS.
@@ -128,7 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     const outbox = new Outbox(dataDir);
-    const iam = new LocalSessionRevoker(dataDir, clock);
+    const iam = new LocalSessionRevoker(dataDir, clock, { profiles: config.profiles });
     let oidc: LocalOidcIssuer | undefined;
     const server = await startServer({
       host,
@@ -145,7 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (error) => logger.error('local server error', { error: String(error) }),
     });
     cleanups.push(() => server.close());
-    oidc = await LocalOidcIssuer.load(dataDir, `${server.url}/.local/oidc`, { clock });
+    oidc = await LocalOidcIssuer.load(dataDir, LOCAL_ISSUER_URL, { clock });
 
     const runtime: Runtime = {
       ...runtimeBase,
@@ -155,13 +161,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       notifier: new FanoutNotifier(
         localChannels({ outbox, publicUrl: server.url, runtime: () => runtime }),
         logger,
+        // each approver asked once per request and channel, across retries and restarts
+        new DynamoDbNotificationLedger({ tableName: LOCAL_TABLE_NAME, client, now: () => clock.now() }),
       ),
       secrets: {
         slackSigningSecret: process.env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
         approvalTokenKey: await loadOrCreateKeyFile(join(dataDir, 'approval-token.key')),
       },
       verifier: new OidcVerifier({
-        issuers: [...config.issuers, oidc.trustedIssuer()],
+        issuers: oidc.trustedIssuersFor(config.issuers),
         people: config.people,
         clock,
       }),

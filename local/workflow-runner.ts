@@ -242,8 +242,8 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
   /**
    * Restarts the workflow of a request found in the store at startup, at the state it
    * had reached: pending (auto route) → Evaluate; pending (human) → AwaitApproval with the
-   * time left (MarkTimedOut if none); approved → IssueCredentials; issued →
-   * WaitUntilExpiry. Resolves to whether an execution was started (terminal statuses,
+   * time left (MarkTimedOut if none); approved → IssueCredentials; issued, or ended with its
+   * revocation deny still on the role → WaitUntilExpiry (Expire waits for the deny to lapse). Resolves to whether an execution was started (terminal statuses,
    * an execution already running, or a stopped runner: none); never rejects.
    */
   async resume(request: AccessRequest): Promise<boolean> {
@@ -279,14 +279,6 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
       }
       case 'approved':
         return this.launch(requestId, S.issueCredentials, { requestId });
-      case 'revoked':
-        // a revoked session's deny is released once the session would have expired
-        if (!request.revocation || request.revocation.releasedAt) return false;
-        if (!request.expiresAt) return false;
-        return this.launch(requestId, S.waitUntilExpiry, {
-          requestId,
-          issue: { issued: true, expiresAt: request.expiresAt },
-        });
       case 'issued':
         if (!request.expiresAt) {
           this.logger.error('workflow not resumed: issued request without expiresAt', { requestId });
@@ -297,7 +289,12 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
           issue: { issued: true, expiresAt: request.expiresAt },
         });
       default:
-        return false;
+        // a revoked (or released) session's deny is removed once it has lapsed: Expire knows when
+        if (!request.revocation || request.revocation.releasedAt || !request.expiresAt) return false;
+        return this.launch(requestId, S.waitUntilExpiry, {
+          requestId,
+          issue: { issued: true, expiresAt: request.expiresAt },
+        });
     }
   }
 

@@ -62,7 +62,13 @@ const profileSchema = z
       autoApprove: z.array(autoApproveRule).default([]),
       approvers: z.array(name).default([]),
       minApprovals: z.number().int().min(1).default(1),
-      timeoutSeconds: z.number().int('must be a whole number of seconds').positive().default(1800),
+      // at most 30 days: a request that long unanswered is stale, and its approval links with it
+      timeoutSeconds: z
+        .number()
+        .int('must be a whole number of seconds')
+        .positive()
+        .max(2_592_000, 'must be at most 2592000 (30 days)')
+        .default(1800),
     }),
   })
   .refine((p) => p.defaultDurationSeconds <= p.maxDurationSeconds, {
@@ -81,16 +87,30 @@ const personSchema = z.strictObject({
 });
 
 const issuerSchema = z.strictObject({
-  issuer: z.url(),
+  /** exactly as the tokens spell `iss`; no fragment, query or whitespace (OIDC issuers have none) */
+  issuer: z.url().refine((u) => !/[#?\s]/.test(u), 'must be an issuer URL with no "#", "?" or whitespace'),
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   jwksUri: z.url().optional(),
+  /**
+   * may this issuer's tokens name configured people (approvers deciding through the API or the
+   * CLI, by their verified `email` claim)? Only an identity provider for humans; never a CI issuer.
+   */
+  people: z.boolean().default(false),
 });
 
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 export const configSchema = z.strictObject({
   /** trusted OIDC issuers; default: GitHub Actions with audience `jitvend` */
-  issuers: z.array(issuerSchema).default([{ issuer: GITHUB_ACTIONS_ISSUER, audience: 'jitvend' }]),
+  issuers: z
+    .array(issuerSchema)
+    .min(1, 'must list at least one issuer')
+    .default([{ issuer: GITHUB_ACTIONS_ISSUER, audience: 'jitvend', people: false }]),
+  /**
+   * the issuer that requests stored before issuer-scoped identity (no requesterIssuer) belong
+   * to; default the first issuer not marked `people` (docs/storage.md, "Requests from before")
+   */
+  legacyRequesterIssuer: z.string().optional(),
   people: z.record(name, personSchema).default({}),
   groups: z.record(name, z.array(name)).default({}),
   profiles: z
@@ -102,6 +122,8 @@ export type ConfigFile = z.infer<typeof configSchema>;
 
 export interface LoadedConfig extends JitvendConfig {
   issuers: ConfigFile['issuers'];
+  /** `legacyRequesterIssuer` as the file gives it (the resolved value is `legacyRequesterIssuer`) */
+  legacyRequesterIssuerConfigured?: string;
   /** where it was read from */
   path: string;
 }
@@ -119,6 +141,23 @@ export class ConfigError extends Error {
 /** Cross-field checks zod cannot express: references between people, groups and profiles, guardrails. */
 function crossCheck(file: ConfigFile): string[] {
   const problems: string[] = [];
+  const seen = new Map<string, number>();
+  file.issuers.forEach((entry, i) => {
+    // `iss` is compared exactly, so two spellings of one issuer would be two identities
+    const loose = entry.issuer.toLowerCase().replace(/\/+$/, '');
+    const first = seen.get(loose);
+    if (first === undefined) seen.set(loose, i);
+    else
+      problems.push(
+        `issuers[${i}].issuer: the same issuer as issuers[${first}] (up to case or a trailing "/"): list it once, spelled exactly as its tokens' iss`,
+      );
+  });
+  if (
+    file.legacyRequesterIssuer !== undefined &&
+    !file.issuers.some((entry) => entry.issuer === file.legacyRequesterIssuer)
+  ) {
+    problems.push('legacyRequesterIssuer: must be one of issuers[].issuer');
+  }
   const people = new Set(Object.keys(file.people));
   for (const [group, members] of Object.entries(file.groups)) {
     if (people.has(group)) problems.push(`groups.${group}: a person has the same name`);
@@ -180,7 +219,19 @@ export function parseConfig(text: string, path: string): LoadedConfig {
     profiles[profileName] = toProfile(profileName, p);
   const people: LoadedConfig['people'] = {};
   for (const [personName, p] of Object.entries(file.people)) people[personName] = { name: personName, ...p };
-  return { issuers: file.issuers, people, groups: file.groups, profiles, path };
+  const legacyRequesterIssuer =
+    file.legacyRequesterIssuer ?? (file.issuers.find((i) => !i.people) ?? file.issuers[0])?.issuer;
+  return {
+    issuers: file.issuers,
+    ...(legacyRequesterIssuer !== undefined ? { legacyRequesterIssuer } : {}),
+    ...(file.legacyRequesterIssuer !== undefined
+      ? { legacyRequesterIssuerConfigured: file.legacyRequesterIssuer }
+      : {}),
+    people,
+    groups: file.groups,
+    profiles,
+    path,
+  };
 }
 
 /** Reads the config file named by JITVEND_CONFIG (default jitvend.config.yaml in the working directory). */

@@ -8,12 +8,12 @@ interface ChangeOptions {
   format: 'json' | 'text';
 }
 
-/** `cancel` (requester, before issue) and `revoke` (approver, after issue): one POST, the new view. */
+/** `cancel` (requester, before issue), `release` (requester, after issue) and `revoke` (approver, after issue): one POST, the new view. */
 export function registerChange(
   program: Command,
   context: () => CliContext,
   done: (code: number) => void,
-  name: 'cancel' | 'revoke',
+  name: 'cancel' | 'revoke' | 'release',
   description: string,
   change: (id: string, context: CliContext) => Promise<RequestView>,
 ): void {

@@ -2,7 +2,12 @@ import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../errors.ts';
 import { formatJson, formatPreview } from '../format.ts';
-import { addRequestBodyOptions, type RequestBodyOptions, requestBodyFrom } from './request-options.ts';
+import {
+  addRequestBodyOptions,
+  type RequestBodyOptions,
+  resolveRequestBody,
+  sendBody,
+} from './request-options.ts';
 
 interface PreviewOptions extends RequestBodyOptions {
   format: 'text' | 'json';
@@ -20,7 +25,8 @@ export function registerPreview(
     .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
     .action(async (options: PreviewOptions) => {
       const { io } = context();
-      const preview = await context().client().preview(requestBodyFrom(options, 'preview'));
+      const body = await resolveRequestBody(options, context(), 'preview');
+      const preview = await sendBody(body, context(), (b) => context().client().preview(b));
       io.stdout.write(options.format === 'json' ? formatJson(preview) : formatPreview(preview));
       done(ExitCode.ok);
     });

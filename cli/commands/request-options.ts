@@ -1,11 +1,15 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Permission, RequestBody } from '../api-types.ts';
 import { parseAllow, parseContextEntry, parseDuration } from '../args.ts';
+import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { loadManifest, MANIFEST_FILE, requestBodyFromManifest, withWindowFallback } from '../manifest.ts';
 
 /** The options that make a request body, shared by `request` and `preview`. */
 export interface RequestBodyOptions {
-  profile: string;
+  /** without it, the manifest gives the profile (and the rest) */
+  profile?: string;
+  manifest?: string;
   allow: Permission[];
   duration?: number;
   reason?: string;
@@ -30,8 +34,16 @@ export function addRequestBodyOptions(
   command: Command,
   { reasonRequired }: { reasonRequired: boolean },
 ): Command {
+  // a request's reason is required, but the manifest may give it: checked when the body is built
   return command
-    .requiredOption('--profile <name>', 'profile to request (from the jitvend config)')
+    .option(
+      '--profile <name>',
+      `profile to request (from the jitvend config); without it, the manifest (${MANIFEST_FILE}) says what to request`,
+    )
+    .option(
+      '--manifest <path>',
+      `read the request from this manifest (default: ${MANIFEST_FILE} in the working directory when --profile is not given); flags override its fields`,
+    )
     .addOption(
       new Option(
         '--allow <actions=resources>',
@@ -49,15 +61,13 @@ export function addRequestBodyOptions(
     .addOption(
       new Option(
         '--reason <text>',
-        `why the pipeline needs access${reasonRequired ? '' : ' (default: "preview")'}`,
-      )
-        .argParser(
-          commanderParser<string>((value) => {
-            if (!value.trim()) throw new UsageError('the reason must not be empty');
-            return value;
-          }),
-        )
-        .makeOptionMandatory(reasonRequired),
+        `why the pipeline needs access${reasonRequired ? ' (required, unless the manifest gives it)' : ' (default: the manifest\'s, else "preview")'}`,
+      ).argParser(
+        commanderParser<string>((value) => {
+          if (!value.trim()) throw new UsageError('the reason must not be empty');
+          return value;
+        }),
+      ),
     )
     .addOption(
       new Option('--context <key=value>', 'extra context recorded with the request, repeatable')
@@ -71,9 +81,54 @@ export function addRequestBodyOptions(
     );
 }
 
-export function requestBodyFrom(options: RequestBodyOptions, defaultReason?: string): RequestBody {
+/**
+ * The body to send: from the flags alone when `--profile` is given without `--manifest`;
+ * else from the manifest (`--manifest PATH`, or `.jitvend.yml` in the working directory),
+ * each flag given overriding its field.
+ */
+export async function resolveRequestBody(
+  options: RequestBodyOptions,
+  context: CliContext,
+  defaultReason?: string,
+): Promise<RequestBody> {
+  if (options.profile !== undefined && options.manifest === undefined)
+    return requestBodyFrom({ ...options, profile: options.profile }, defaultReason);
+  const cwd = context.io.cwd ?? process.cwd();
+  const manifest = await loadManifest({ path: options.manifest, cwd, env: context.io.env });
+  if (!manifest)
+    throw new UsageError(
+      `--profile is required: there is no ${MANIFEST_FILE} in ${cwd} (or give --manifest PATH)`,
+    );
+  return requestBodyFromManifest(
+    manifest,
+    {
+      ...(options.profile === undefined ? {} : { profile: options.profile }),
+      permissions: options.allow,
+      ...(options.duration === undefined ? {} : { durationSeconds: options.duration }),
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      context: options.context,
+    },
+    defaultReason === undefined ? {} : { reason: defaultReason },
+  );
+}
+
+/** Sends a body with `windowSeconds`, again without it (with a warning) to a server that has no windows. */
+export function sendBody<T>(
+  body: RequestBody,
+  context: CliContext,
+  send: (body: RequestBody) => Promise<T>,
+): Promise<T> {
+  return withWindowFallback(body, send, (message) =>
+    context.io.stderr.write(`jitvend: warning: ${message}\n`),
+  );
+}
+
+export function requestBodyFrom(
+  options: RequestBodyOptions & { profile: string },
+  defaultReason?: string,
+): RequestBody {
   const reason = options.reason ?? defaultReason;
-  if (reason === undefined) throw new UsageError('--reason is required');
+  if (reason === undefined) throw new UsageError("error: required option '--reason <text>' not specified");
   return {
     profile: options.profile,
     ...(options.allow.length ? { permissions: options.allow } : {}),

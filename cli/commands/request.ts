@@ -18,7 +18,8 @@ import {
   addRequestBodyOptions,
   commanderParser,
   type RequestBodyOptions,
-  requestBodyFrom,
+  resolveRequestBody,
+  sendBody,
 } from './request-options.ts';
 
 interface RequestOptions extends RequestBodyOptions {
@@ -69,7 +70,7 @@ export function registerRequest(
 
 export async function runRequest(options: RequestOptions, context: CliContext): Promise<number> {
   const { io } = context;
-  const body = requestBodyFrom(options);
+  const body = await resolveRequestBody(options, context);
   const wait = options.wait || options.format === 'credential-process';
   const cache =
     options.format === 'credential-process' && options.cache
@@ -92,7 +93,8 @@ export async function runRequest(options: RequestOptions, context: CliContext): 
   }
 
   const client = context.client();
-  const created = await client.createRequest(body, options.idempotencyKey ?? randomUUID());
+  const idempotencyKey = options.idempotencyKey ?? randomUUID();
+  const created = await sendBody(body, context, (b) => client.createRequest(b, idempotencyKey));
   io.stderr.write(
     `jitvend: request ${sanitize(created.id)} created (profile ${sanitize(created.profile)})\n`,
   );
@@ -146,7 +148,11 @@ async function waitOrCancel(
 }
 
 /** Fetches the credentials once; a 409 right after `issued` (a race in the API) is retried briefly. */
-async function fetchCredentials(client: ApiClient, id: string, context: CliContext): Promise<Credentials> {
+export async function fetchCredentials(
+  client: ApiClient,
+  id: string,
+  context: CliContext,
+): Promise<Credentials> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await client.fetchCredentials(id);

@@ -50,6 +50,16 @@ export const handler = publicRoute(async ({ event, runtime }) => {
       case 'recorded':
         return decisionResultPage(result.request, { outcome: 'recorded', remaining: result.remaining });
       case 'refused':
+        if (!result.audited) {
+          runtime.logger.warn(
+            'email decision refused: not an approver of the profile, not written to the request',
+            {
+              requestId: result.request.id,
+              person: link.claims.person,
+              code: result.code,
+            },
+          );
+        }
         return decisionResultPage(result.request, {
           outcome: 'refused',
           why: result.message,
@@ -67,6 +77,7 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   unknown_person: 403,
   not_approver: 403,
   initiator: 403,
+  requester: 403,
   duplicate: 409,
   auto: 409,
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { principalKey } from '../../shared/domain/access.ts';
 import { ForbiddenError } from '../../shared/domain/errors.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
 import { toView } from '../../shared/domain/view.ts';
@@ -18,13 +19,21 @@ export const handler = authedRoute(async ({ event, runtime, principal }) => {
   const result = await decide(runtime, {
     requestId: pathParam(event, 'id'),
     person: principal.person,
-    actor: principal.id,
+    actor: principalKey(principal),
+    principal,
     decision: body.decision,
     channel: 'api',
     ...(body.reason ? { reason: body.reason } : {}),
   });
   if (result.outcome === 'refused') {
-    // refused attempts are audited by decide(); the caller learns why
+    // an approver's refused attempt is audited by decide(); an outsider's is only logged here
+    if (!result.audited) {
+      runtime.logger.warn('decision refused: not an approver of the profile, not written to the request', {
+        requestId: result.request.id,
+        principal: principalKey(principal),
+        code: result.code,
+      });
+    }
     throw new ForbiddenError(result.message, {
       extra: { code: result.code, requestStatus: result.request.status },
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { principalKey } from '../../shared/domain/access.ts';
 import { revokeRequest } from '../../shared/domain/use-cases/revoke-request.ts';
 import { toView } from '../../shared/domain/view.ts';
 import { authedRoute, json, jsonBody, parseWith, pathParam } from '../http.ts';
@@ -11,7 +12,7 @@ export const handler = authedRoute(async ({ event, runtime, principal }) => {
   const request = await revokeRequest(runtime, {
     requestId: pathParam(event, 'id'),
     person: principal.person,
-    actor: principal.id,
+    actor: principalKey(principal),
     channel: 'api',
     ...(body.reason ? { reason: body.reason } : {}),
   });

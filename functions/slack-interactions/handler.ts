@@ -79,7 +79,20 @@ async function answer(runtime: Runtime, interaction: SlackInteraction): Promise<
       decision: interaction.action === SLACK_ACTION.approve ? 'approve' : 'deny',
       channel: 'slack',
     });
-    if (result.outcome === 'refused') return ephemeral(refusalText(result.message));
+    if (result.outcome === 'refused') {
+      if (!result.audited) {
+        // an outsider's click: answered and logged, never written to the request
+        runtime.logger.warn(
+          'slack decision refused: not an approver of the profile, not written to the request',
+          {
+            requestId: interaction.requestId,
+            user: interaction.userId,
+            code: result.code,
+          },
+        );
+      }
+      return ephemeral(refusalText(result.message));
+    }
     return replaceWith(decisionMessage(result.request, result.outcome, person!));
   } catch (error) {
     // e.g. the request does not exist: the clicker is told, nothing changed

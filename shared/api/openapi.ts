@@ -166,6 +166,15 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           responses: { '200': ok('revoked', 'Request'), ...problems(401, 403, 404, 409) },
         },
       },
+      '/requests/{id}/release': {
+        post: {
+          summary:
+            'The requester ends its own issued request now: released; the session is denied on the role until it expires',
+          security: bearer,
+          parameters: [idParam],
+          responses: { '200': ok('released', 'Request'), ...problems(401, 403, 404, 409) },
+        },
+      },
       '/requests/{id}/audit': {
         get: {
           summary: "The request's audit events, oldest first",

@@ -53,6 +53,7 @@ export type RefusalCode =
   | 'unknown_person'
   | 'not_approver'
   | 'initiator'
+  | 'requester'
   | 'duplicate'
   | 'auto';
 
@@ -62,15 +63,34 @@ export type Verdict =
   | { kind: 'approve'; final: boolean; remaining: number };
 
 /**
- * The approval rules, applied to one decision attempt: only listed approvers decide, the
- * person who started the pipeline never approves its own run, each person counts once,
- * one deny ends it, and nothing is decided outside pending_approval or after the deadline.
+ * The people who count as approvers of this request: the ones its route names (fixed when it
+ * was created), and the profile's approvers as configured now. Anyone else deciding is an
+ * outsider: answered, logged, never written to the request.
+ */
+export function approversOfRequest(
+  config: Pick<JitvendConfig, 'groups' | 'people' | 'profiles'>,
+  request: AccessRequest,
+): Set<string> {
+  const out = new Set<string>(request.approvalRoute.kind === 'human' ? request.approvalRoute.approvers : []);
+  const profile = Object.hasOwn(config.profiles, request.profile)
+    ? config.profiles[request.profile]
+    : undefined;
+  if (profile) for (const person of approverPeople(config, profile)) out.add(person);
+  return out;
+}
+
+/**
+ * The approval rules, applied to one decision attempt: only listed approvers decide, whoever
+ * created the request (its principal, or the person its token named: `bySelf`) never decides
+ * on it, the person who started the pipeline never approves its own run, each person counts
+ * once, one deny ends it, and nothing is decided outside pending_approval or after the deadline.
  */
 export function judgeDecision(
   request: AccessRequest,
   person: string | undefined,
   decision: 'approve' | 'deny',
   now: Date,
+  bySelf = false,
 ): Verdict {
   if (request.status !== 'pending_approval') {
     return {
@@ -98,6 +118,13 @@ export function judgeDecision(
       kind: 'refused',
       code: 'not_approver',
       why: `${person} is not an approver of profile ${request.profile}`,
+    };
+  }
+  if (bySelf || (request.requesterPerson !== undefined && person === request.requesterPerson)) {
+    return {
+      kind: 'refused',
+      code: 'requester',
+      why: `${person} created request ${request.id} and cannot decide on it: another approver must`,
     };
   }
   if (decision === 'deny') return { kind: 'deny' };

@@ -13,7 +13,8 @@ export abstract class DomainError extends Error {
     | 'not_found'
     | 'conflict'
     | 'gone'
-    | 'too_large';
+    | 'too_large'
+    | 'unprocessable';
   /** extra machine-readable fields for the problem body */
   readonly extra: Record<string, unknown>;
   constructor(message: string, options?: { cause?: unknown; extra?: Record<string, unknown> }) {
@@ -99,6 +100,12 @@ export class IssueError extends Error {
     super(message, options);
     this.name = retryable ? 'IssueThrottledError' : 'IssueError';
   }
+}
+
+/** 422: well-formed but cannot be honoured, e.g. an Idempotency-Key reused with another body. */
+export class UnprocessableError extends DomainError {
+  override readonly name = 'UnprocessableError';
+  readonly kind = 'unprocessable';
 }
 
 /** A conditional write lost a race: the request changed since it was read. */

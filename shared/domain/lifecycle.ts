@@ -7,12 +7,13 @@ import type { RequestStatus } from './types.ts';
 export const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
   pending_approval: ['approved', 'denied', 'timed_out', 'cancelled', 'failed'],
   approved: ['issued', 'cancelled', 'failed'],
-  issued: ['expired', 'revoked'],
+  issued: ['expired', 'revoked', 'released'],
   expired: [],
   denied: [],
   timed_out: [],
   cancelled: [],
   revoked: [],
+  released: [],
   failed: [],
 };
 
@@ -29,7 +30,7 @@ export function needsWorkflow(request: {
   status: RequestStatus;
   revocation?: { releasedAt?: string };
 }): boolean {
-  if (request.status === 'revoked')
+  if (request.status === 'revoked' || request.status === 'released')
     return request.revocation !== undefined && request.revocation.releasedAt === undefined;
   return !isTerminal(request.status);
 }

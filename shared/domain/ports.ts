@@ -24,16 +24,32 @@ export interface CredentialVault {
 }
 
 export interface ListQuery {
-  /** only this requester's requests */
-  requester?: string;
+  /**
+   * only this requester's requests: its issuer AND subject. `includeLegacy`: also the requests
+   * of this subject stored before issuer-scoped identity (no `requesterIssuer`), when this
+   * issuer is the one they are attributed to.
+   */
+  requester?: { issuer: string; subject: string; includeLegacy: boolean };
   status?: RequestStatus;
   limit: number;
   cursor?: string;
+  /**
+   * who is paging (a canonical principal key): the cursor returned is bound to it and only
+   * accepted back from the same caller, so one principal's cursor never pages another's list
+   */
+  caller?: string;
 }
 
 export interface Page<T> {
   items: T[];
   nextCursor?: string;
+}
+
+export interface IdempotencyOptions {
+  /** the caller's key, already scoped to its principal (e.g. `<issuer>#<subject>` + key) */
+  idempotencyKey?: string;
+  /** a digest of the request body the key was first used with */
+  fingerprint?: string;
 }
 
 export interface CommitOptions {
@@ -45,14 +61,16 @@ export interface CommitOptions {
 
 export interface RequestStore {
   /**
-   * Writes a new request and its first audit event atomically. With an idempotency key,
-   * a second create with the same (requester, key) returns the first request, `created: false`.
+   * Writes a new request and its first audit event atomically. With an idempotency key (scoped
+   * by the caller to its principal), a second create with the same key returns the first
+   * request, `created: false`, with the body fingerprint stored with the key (`fingerprint`,
+   * absent on keys written before fingerprints were stored).
    */
   create(
     request: AccessRequest,
     event: AuditEvent,
-    options?: { idempotencyKey?: string },
-  ): Promise<{ request: AccessRequest; created: boolean }>;
+    options?: IdempotencyOptions,
+  ): Promise<{ request: AccessRequest; created: boolean; fingerprint?: string }>;
   get(id: string): Promise<AccessRequest | undefined>;
   /**
    * Replaces `prev` by `next` and appends `event`, in one conditional transaction on
@@ -134,6 +152,11 @@ export interface ApprovalNotifier {
    * it never carries tokens or links.
    */
   requestApproval(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>>;
+  /**
+   * Tells the approvers who were asked that an issued request ended early (its requester
+   * released it). Resolves like requestApproval. Optional: a notifier without it says nothing.
+   */
+  requestEnded?(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>>;
 }
 
 /** Starts the approval workflow for a request (Step Functions in AWS, in-process locally). */

@@ -44,6 +44,11 @@ export interface Person {
 }
 
 export interface JitvendConfig {
+  /**
+   * The issuer that requests stored before issuer-scoped identity (no `requesterIssuer`)
+   * are attributed to; unset = such requests belong to nobody (docs/storage.md).
+   */
+  legacyRequesterIssuer?: string;
   people: Record<string, Person>;
   groups: Record<string, string[]>;
   profiles: Record<string, Profile>;

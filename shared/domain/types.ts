@@ -9,6 +9,7 @@ export const REQUEST_STATUSES = [
   'timed_out',
   'cancelled',
   'revoked',
+  'released',
   'failed',
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
@@ -30,14 +31,23 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-/** Who is calling: built from verified OIDC token claims. */
+/**
+ * Who is calling: built from a verified OIDC token. The principal is the token's issuer and
+ * subject together (`iss` + `sub`): the same `sub` from another issuer is someone else.
+ * Compare principals with `samePrincipal` / `isRequesterOf` (shared/domain/access.ts), never by
+ * subject alone.
+ */
 export interface Principal {
-  /** Stable id, e.g. `repo:acme/orders:ref:refs/heads/main` (the token's `sub`) */
-  id: string;
+  /** the token's `iss`, exactly as configured in `issuers[].issuer` */
   issuer: string;
+  /** the token's `sub`, e.g. `repo:acme/orders:ref:refs/heads/main` (compared exactly) */
+  subject: string;
   /** Every claim of the verified token (string/number/boolean values only are matched). */
   claims: Record<string, unknown>;
-  /** Configured person this token acts as (from the `email` claim), if any. */
+  /**
+   * Configured person this token acts as: only from an issuer marked `people: true`, whose
+   * `email` claim matches the person and whose `email_verified`, when present, is exactly `true`.
+   */
   person?: string;
 }
 
@@ -55,8 +65,18 @@ export interface Approval {
 export interface AccessRequest {
   id: string;
   profile: string;
-  /** principal id of the requester */
+  /** the requester's token subject (`sub`); the requester is this subject AT `requesterIssuer` */
   requester: string;
+  /**
+   * the requester's token issuer (`iss`). Absent only on requests stored before issuer-scoped
+   * identity: those are attributed to `config.legacyRequesterIssuer` (docs/storage.md).
+   */
+  requesterIssuer?: string;
+  /**
+   * the configured person the creating token named (people issuers only), if any: that person
+   * can never decide on this request, by any channel
+   */
+  requesterPerson?: string;
   /** claims of the requester's token that matter to auditors and approvers */
   requesterClaims: Record<string, string>;
   /** configured person who started the pipeline (actor claim), if matched */
@@ -81,7 +101,10 @@ export interface AccessRequest {
   credentialsDeliveredAt?: string;
   /** why it ended in failed/denied/timed_out/cancelled/revoked */
   statusReason?: string;
-  /** set when an approver revoked the issued session; `releasedAt` once the deny is removed after expiry */
+  /**
+   * set when an approver revoked the issued session, or its requester released it (`by` is then
+   * the requester's principal id); `releasedAt` once the deny is removed after expiry
+   */
   revocation?: { at: string; by: string; releasedAt?: string };
   /** optimistic concurrency: incremented on each transition */
   version: number;
@@ -105,6 +128,7 @@ export type AuditEventType =
   | 'credentials_delivered'
   | 'request_expired'
   | 'request_revoked'
+  | 'request_released'
   | 'request_failed'
   | 'decision_recorded'
   | 'decision_refused'

@@ -13,6 +13,8 @@ export function toView(r: AccessRequest): RequestView {
     id: r.id,
     profile: r.profile,
     requester: r.requester,
+    ...(r.requesterIssuer !== undefined ? { requesterIssuer: r.requesterIssuer } : {}),
+    ...(r.requesterPerson !== undefined ? { requesterPerson: r.requesterPerson } : {}),
     requesterClaims: r.requesterClaims,
     ...(r.initiator !== undefined ? { initiator: r.initiator } : {}),
     status: r.status,

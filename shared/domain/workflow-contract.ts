@@ -52,6 +52,16 @@ export interface IssueOutput {
   expiresAt?: string;
 }
 
+/**
+ * What `expire` (and, after a failure, `markFailed`) leaves to do later. `nextAt`: call
+ * `expire` again at this time (ISO, whole seconds, rounded up): the session has not expired
+ * yet, or a revocation deny must stay until the session's expiry plus the grace. Absent:
+ * nothing is left, the request is terminal and no deny of it remains.
+ */
+export interface ExpireOutput {
+  nextAt?: string;
+}
+
 /** The `{Error, Cause}` object Step Functions gives a Catch (Cause is often Lambda's JSON error). */
 export interface WorkflowError {
   Error: string;
@@ -81,12 +91,20 @@ export interface WorkflowSteps {
    * request is marked failed).
    */
   issue(input: WorkflowInput): Promise<IssueOutput>;
-  /** The request could not be approved or issued: `error` is what the Catch received. */
-  markFailed(input: WorkflowInput & { error: WorkflowError }): Promise<Record<string, never>>;
+  /**
+   * The request could not be approved or issued: `error` is what the Catch received. A
+   * request found issued (its credentials were minted before the failure) is not failed:
+   * `{issued: true, expiresAt}` sends the workflow on to its expiry.
+   */
+  markFailed(input: WorkflowInput & { error: WorkflowError }): Promise<IssueOutput>;
   /** No decision before the approval deadline. */
   markTimedOut(input: WorkflowInput): Promise<Record<string, never>>;
-  /** Called at the session's expiry (`IssueOutput.expiresAt`). */
-  expire(input: WorkflowInput): Promise<Record<string, never>>;
+  /**
+   * Called at the session's expiry (`IssueOutput.expiresAt`), and again at `nextAt` while it
+   * returns one: moves an issued request to expired, and removes a revocation deny once
+   * the session's expiry plus the grace has passed. Idempotent.
+   */
+  expire(input: WorkflowInput): Promise<ExpireOutput>;
 }
 
 export type WorkflowStepName = keyof WorkflowSteps;
@@ -150,6 +168,11 @@ export const WORKFLOW_STATES = {
   credentialsIssued: 'CredentialsIssued',
   waitUntilExpiry: 'WaitUntilExpiry',
   expire: 'Expire',
+  expireAgain: 'ExpireAgain',
+  waitToExpireAgain: 'WaitToExpireAgain',
+  retryExpireLater: 'RetryExpireLater',
+  failedAfterIssue: 'FailedAfterIssue',
+  retryMarkFailedLater: 'RetryMarkFailedLater',
   markTimedOut: 'MarkTimedOut',
   markFailed: 'MarkFailed',
   done: 'Done',

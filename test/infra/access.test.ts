@@ -40,7 +40,12 @@ describe('FUNCTION_ACCESS', () => {
     expect(holders('roles:assume')).toEqual(['workflow-issue']);
     expect(holders('credentials:seal')).toEqual(['workflow-issue']);
     expect(holders('credentials:open')).toEqual(['deliver-credentials']);
-    expect(holders('roles:revoke')).toEqual(['revoke-request', 'slack-interactions', 'workflow-expire']);
+    expect(holders('roles:revoke')).toEqual([
+      'release-request',
+      'revoke-request',
+      'slack-interactions',
+      'workflow-expire',
+    ]);
     expect(holders('workflow:start')).toEqual(['create-request']);
   });
 });

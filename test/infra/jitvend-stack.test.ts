@@ -261,7 +261,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
   ];
   const CALLBACK = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
   const SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
-  const REVOKE = ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'];
+  const REVOKE = ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:PutRolePolicy'];
   const EXPECTED: Record<string, string[]> = {
     health: [],
     openapi: [],
@@ -274,6 +274,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
     'decide-request': [...COMMIT, ...CALLBACK],
     'deliver-credentials': COMMIT,
     'revoke-request': [...COMMIT, ...REVOKE],
+    'release-request': [...COMMIT, ...REVOKE, ...SECRET],
     'request-usage': [...READ, 'cloudtrail:LookupEvents', 's3:GetObject', 's3:ListBucket'],
     'slack-interactions': [...COMMIT, ...CALLBACK, ...REVOKE, ...SECRET],
     'approval-page': [...READ, ...SECRET],
@@ -423,11 +424,12 @@ describe('IAM: each function may make only the calls its handler makes', () => {
   });
 
   it('the revocation deny is written only on the profiles roles, by revoke (API, Slack) and expire', () => {
-    for (const handler of ['revoke-request', 'slack-interactions', 'workflow-expire']) {
+    for (const handler of ['release-request', 'revoke-request', 'slack-interactions', 'workflow-expire']) {
       expect(grantsOf(handler).find((s) => s.Sid === 'RevocationDeny')).toEqual({
         Sid: 'RevocationDeny',
         Effect: 'Allow',
-        Action: ['iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        // ListRolePolicies + GetRolePolicy size the role's inline policies against IAM's budget
+        Action: ['iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
         Resource: [
           'arn:aws:iam::123456789012:role/jitvend-orders-it',
           'arn:aws:iam::123456789012:role/jitvend-payments-it',
@@ -450,7 +452,11 @@ describe('IAM: each function may make only the calls its handler makes', () => {
             JSON.stringify(s.Resource) === JSON.stringify({ Ref: logicalId(secret) }),
         ),
       );
-    expect(readers(jv.secrets.slack!).sort()).toEqual(['slack-interactions', 'workflow-await-approval']);
+    expect(readers(jv.secrets.slack!).sort()).toEqual([
+      'release-request',
+      'slack-interactions',
+      'workflow-await-approval',
+    ]);
     expect(readers(jv.secrets.approvalTokenKey).sort()).toEqual([
       'approval-decision',
       'approval-page',
@@ -530,7 +536,10 @@ describe('Step Functions: the approval workflow', () => {
       ],
     });
     expect(definition.States.IssueCredentials).toMatchObject({
-      Retry: [expect.objectContaining({ ErrorEquals: expect.arrayContaining(['IssueThrottledError']) })],
+      Retry: [
+        expect.objectContaining({ ErrorEquals: ['IssueThrottledError'] }),
+        expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']) }),
+      ],
       Catch: [{ ErrorEquals: ['States.ALL'], Next: 'MarkFailed' }],
     });
   });

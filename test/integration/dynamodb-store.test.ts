@@ -14,11 +14,24 @@ const ddb = useDynamoDbLocal();
 
 const ALICE_PIPELINE = 'repo:acme/orders:ref:refs/heads/main';
 const BOB_PIPELINE = 'repo:acme/billing:ref:refs/heads/main';
+const GITHUB = 'https://token.actions.githubusercontent.com';
+const GITLAB = 'https://gitlab.example.com';
+
+/** a requester's list query: its issuer and subject */
+function own(subject: string, issuer = GITHUB, includeLegacy = false) {
+  return { issuer, subject, includeLegacy };
+}
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
 
 /** A freshly created request (status as given) and its `request_created` event. */
 function newRequest(
-  overrides: { id?: string; requester?: string; status?: RequestStatus; createdAt?: string } = {},
+  overrides: {
+    id?: string;
+    requester?: string;
+    requesterIssuer?: string;
+    status?: RequestStatus;
+    createdAt?: string;
+  } = {},
 ): { request: AccessRequest; event: AuditEvent } {
   const id = overrides.id ?? randomUUID();
   const requester = overrides.requester ?? ALICE_PIPELINE;
@@ -37,6 +50,7 @@ function newRequest(
     id,
     profile: 'orders-it',
     requester,
+    requesterIssuer: overrides.requesterIssuer ?? GITHUB,
     requesterClaims: { repository: 'acme/orders', ref: 'refs/heads/main' },
     initiator: 'alice',
     status,
@@ -243,6 +257,36 @@ describe('DynamoDbRequestStore', () => {
         request: bob.request,
         created: true,
       });
+    });
+
+    it('keeps keys apart per issuer: the same subject and key from another issuer is another request', async () => {
+      const key = `key-${randomUUID()}`;
+      const github = newRequest({ requester: ALICE_PIPELINE, requesterIssuer: GITHUB });
+      const gitlab = newRequest({ requester: ALICE_PIPELINE, requesterIssuer: GITLAB });
+      await store.create(github.request, github.event, { idempotencyKey: key });
+      await expect(store.create(gitlab.request, gitlab.event, { idempotencyKey: key })).resolves.toEqual({
+        request: gitlab.request,
+        created: true,
+      });
+    });
+
+    it('hands back the body fingerprint the key was first used with', async () => {
+      const key = `key-${randomUUID()}`;
+      const first = newRequest();
+      await store.create(first.request, first.event, { idempotencyKey: key, fingerprint: 'body-1' });
+      const again = newRequest();
+      await expect(
+        store.create(again.request, again.event, { idempotencyKey: key, fingerprint: 'body-2' }),
+      ).resolves.toEqual({ request: first.request, created: false, fingerprint: 'body-1' });
+    });
+
+    it('refuses an idempotency key for a request with no issuer (it would have no owner)', async () => {
+      const { request, event } = newRequest();
+      const { requesterIssuer: _issuer, ...legacy } = request;
+      await expect(store.create(legacy, event, { idempotencyKey: 'k' })).rejects.toThrow(
+        /no requesterIssuer/,
+      );
+      expect(await store.get(request.id)).toBeUndefined();
     });
 
     it('creates exactly one request when 10 creates race with the same key', async () => {
@@ -486,7 +530,7 @@ describe('DynamoDbRequestStore.list', () => {
   });
 
   it("lists a requester's own requests", async () => {
-    const { items } = await collect({ requester: BOB_PIPELINE, limit: 2 });
+    const { items } = await collect({ requester: own(BOB_PIPELINE), limit: 2 });
     expect(items).toEqual(all.filter((request) => request.requester === BOB_PIPELINE));
     expect(items).toHaveLength(4);
   });
@@ -499,9 +543,9 @@ describe('DynamoDbRequestStore.list', () => {
 
   it("lists a requester's requests in one status, filling pages up to the limit", async () => {
     const expected = all.filter((r) => r.requester === ALICE_PIPELINE && r.status === 'pending_approval');
-    const first = await store.list({ requester: ALICE_PIPELINE, status: 'pending_approval', limit: 2 });
+    const first = await store.list({ requester: own(ALICE_PIPELINE), status: 'pending_approval', limit: 2 });
     expect(first.items).toEqual(expected.slice(0, 2));
-    const { items } = await collect({ requester: ALICE_PIPELINE, status: 'pending_approval', limit: 2 });
+    const { items } = await collect({ requester: own(ALICE_PIPELINE), status: 'pending_approval', limit: 2 });
     expect(items).toEqual(expected);
   });
 
@@ -518,7 +562,7 @@ describe('DynamoDbRequestStore.list', () => {
     let pages = 0;
     do {
       const page = await bounded.list({
-        requester: ALICE_PIPELINE,
+        requester: own(ALICE_PIPELINE),
         status: 'issued',
         limit: 1,
         ...(cursor !== undefined ? { cursor } : {}),
@@ -533,14 +577,54 @@ describe('DynamoDbRequestStore.list', () => {
 
   it('rejects a cursor that is not one of ours, or that belongs to another query', async () => {
     await expect(store.list({ limit: 2, cursor: 'not-a-cursor' })).rejects.toThrow(ValidationError);
-    const bobs = await store.list({ requester: BOB_PIPELINE, limit: 1 });
+    const bobs = await store.list({ requester: own(BOB_PIPELINE), limit: 1 });
     expect(bobs.nextCursor).toBeDefined();
     await expect(
-      store.list({ requester: ALICE_PIPELINE, limit: 1, cursor: bobs.nextCursor as string }),
+      store.list({ requester: own(ALICE_PIPELINE), limit: 1, cursor: bobs.nextCursor as string }),
     ).rejects.toThrow(ValidationError);
     await expect(store.list({ limit: 1, cursor: bobs.nextCursor as string })).rejects.toThrow(
       ValidationError,
     );
+  });
+
+  it('lists by issuer AND subject: the same subject from another issuer is not listed, a legacy item (no issuer) only with includeLegacy', async () => {
+    const subject = `repo:acme/shared-${randomUUID()}:ref:refs/heads/main`;
+    const github = newRequest({ requester: subject, requesterIssuer: GITHUB, createdAt: at(1000) });
+    const gitlab = newRequest({ requester: subject, requesterIssuer: GITLAB, createdAt: at(1001) });
+    const legacy = newRequest({ requester: subject, createdAt: at(999) });
+    const { requesterIssuer: _none, ...legacyRequest } = legacy.request;
+    for (const created of [github, gitlab]) await store.create(created.request, created.event);
+    await store.create(legacyRequest, legacy.event);
+    const ids = async (requester: ReturnType<typeof own>) =>
+      (await store.list({ requester, limit: 10 })).items.map((r) => r.id);
+    expect(await ids(own(subject, GITLAB))).toEqual([gitlab.request.id]);
+    expect(await ids(own(subject, GITHUB))).toEqual([github.request.id]);
+    expect(await ids(own(subject, GITHUB, true))).toEqual([github.request.id, legacy.request.id]);
+    expect((await store.get(legacy.request.id))?.requesterIssuer).toBeUndefined();
+  });
+
+  it('binds a cursor to the caller it was given to: the same query from another caller is refused', async () => {
+    const callerA = `${GITHUB}#${ALICE_PIPELINE}`;
+    const callerB = `${GITLAB}#${ALICE_PIPELINE}`;
+    const mine = await store.list({ requester: own(ALICE_PIPELINE), limit: 1, caller: callerA });
+    expect(mine.nextCursor).toBeDefined();
+    const next = await store.list({
+      requester: own(ALICE_PIPELINE),
+      limit: 1,
+      caller: callerA,
+      cursor: mine.nextCursor as string,
+    });
+    expect(next.items).toHaveLength(1);
+    for (const caller of [callerB, undefined]) {
+      await expect(
+        store.list({
+          requester: own(ALICE_PIPELINE),
+          limit: 1,
+          cursor: mine.nextCursor as string,
+          ...(caller !== undefined ? { caller } : {}),
+        }),
+      ).rejects.toThrow(ValidationError);
+    }
   });
 
   it('rejects a limit that is not a positive integer', async () => {

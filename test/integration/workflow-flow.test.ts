@@ -14,8 +14,8 @@ import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const principal: Principal = {
-  id: 'repo:acme/orders:ref:refs/heads/main',
-  issuer: 'http://127.0.0.1/.local/oidc',
+  subject: 'repo:acme/orders:ref:refs/heads/main',
+  issuer: 'https://local-oidc.jitvend.invalid',
   claims: { sub: 'repo:acme/orders:ref:refs/heads/main', repository: 'acme/orders', ref: 'refs/heads/main' },
 };
 const body = {

@@ -22,10 +22,10 @@ const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-1';
 const FIXTURES = fileURLToPath(new URL('../events/cloudtrail', import.meta.url));
 
 const PRINCIPALS: Record<string, Principal> = {
-  requester: { id: REQUESTER, issuer: 'https://token.actions.githubusercontent.com', claims: {} },
-  alice: { id: 'alice@example.com', issuer: 'https://idp', claims: {}, person: 'alice' },
-  carol: { id: 'carol@example.com', issuer: 'https://idp', claims: {}, person: 'carol' },
-  stranger: { id: 'repo:acme/other:ref:refs/heads/main', issuer: 'https://idp', claims: {} },
+  requester: { subject: REQUESTER, issuer: 'https://token.actions.githubusercontent.com', claims: {} },
+  alice: { subject: 'alice@example.com', issuer: 'https://idp', claims: {}, person: 'alice' },
+  carol: { subject: 'carol@example.com', issuer: 'https://idp', claims: {}, person: 'carol' },
+  stranger: { subject: 'repo:acme/other:ref:refs/heads/main', issuer: 'https://idp', claims: {} },
 };
 
 function issued(patch: Partial<AccessRequest> = {}): AccessRequest {

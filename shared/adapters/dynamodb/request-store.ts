@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   DeleteCommand,
@@ -11,11 +11,13 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { principalKey } from '../../domain/access.ts';
 import { ConcurrentUpdateError, ValidationError } from '../../domain/errors.ts';
 import { orderedPolicy } from '../../domain/policy/builder.ts';
 import type {
   ApprovalTokenRecord,
   CommitOptions,
+  IdempotencyOptions,
   ListQuery,
   Page,
   RequestStore,
@@ -27,6 +29,7 @@ import {
   AUDIT_SK_PREFIX,
   CREDENTIALS_SK,
   type IndexDefinition,
+  type ItemKey,
   type ItemType,
   keys,
   LIST_PARTITION,
@@ -74,17 +77,24 @@ export class DynamoDbRequestStore implements RequestStore {
   async create(
     request: AccessRequest,
     event: AuditEvent,
-    options: { idempotencyKey?: string } = {},
-  ): Promise<{ request: AccessRequest; created: boolean }> {
+    options: IdempotencyOptions = {},
+  ): Promise<{ request: AccessRequest; created: boolean; fingerprint?: string }> {
     assertEventOf(request.id, event);
     const transactItems: TransactItem[] = [
       this.#putNew(requestItem(request)),
       this.#putNew(auditItem(event)),
     ];
-    const idempotencyKey =
-      options.idempotencyKey === undefined
-        ? undefined
-        : keys.idempotency(request.requester, options.idempotencyKey);
+    let idempotencyKey: ItemKey | undefined;
+    if (options.idempotencyKey !== undefined) {
+      if (request.requesterIssuer === undefined) {
+        throw new Error(`request ${request.id} has no requesterIssuer: its idempotency key has no owner`);
+      }
+      // scoped to the principal (issuer AND subject): the same key from another issuer is another request
+      idempotencyKey = keys.idempotency(
+        principalKey({ issuer: request.requesterIssuer, subject: request.requester }),
+        options.idempotencyKey,
+      );
+    }
     if (idempotencyKey) {
       transactItems.push({
         Put: {
@@ -94,6 +104,7 @@ export class DynamoDbRequestStore implements RequestStore {
             itemType: 'idempotency' satisfies ItemType,
             requestId: request.id,
             createdAt: request.createdAt,
+            ...(options.fingerprint !== undefined ? { fingerprint: options.fingerprint } : {}),
           },
           ConditionExpression: 'attribute_not_exists(PK)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -114,8 +125,12 @@ export class DynamoDbRequestStore implements RequestStore {
         if (!reasons) throw error;
         const idempotency = idempotencyKey ? reasons[2] : undefined;
         if (idempotencyKey && idempotency?.Code === 'ConditionalCheckFailed') {
-          const existing = await this.#readIdempotentReplay(idempotencyKey, idempotency.Item);
-          return { request: existing, created: false };
+          const replay = await this.#readIdempotentReplay(idempotencyKey, idempotency.Item);
+          return {
+            request: replay.request,
+            created: false,
+            ...(replay.fingerprint !== undefined ? { fingerprint: replay.fingerprint } : {}),
+          };
         }
         const conflicted = reasons.some((reason) => reason.Code === 'TransactionConflict');
         if (conflicted && attempt < CREATE_CONFLICT_RETRIES) {
@@ -240,7 +255,9 @@ export class DynamoDbRequestStore implements RequestStore {
     const limit = query.limit;
     if (!Number.isInteger(limit) || limit < 1) throw new ValidationError('limit must be a positive integer');
     const plan = listPlan(query);
-    let exclusiveStartKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, plan);
+    const binding = cursorBinding(query.caller);
+    let exclusiveStartKey =
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor, plan, binding);
     const collected: Item[] = [];
 
     for (let page = 1; ; page++) {
@@ -270,14 +287,14 @@ export class DynamoDbRequestStore implements RequestStore {
         collected.push(...items.slice(0, room));
         return page_(
           collected,
-          encodeCursor(plan.index, indexKeyOf(plan.index, collected[collected.length - 1]!)),
+          encodeCursor(plan.index, indexKeyOf(plan.index, collected[collected.length - 1]!), binding),
         );
       }
       collected.push(...items);
       exclusiveStartKey = out.LastEvaluatedKey;
       if (!exclusiveStartKey) return page_(collected);
       if (collected.length === limit || page >= this.#maxListPages) {
-        return page_(collected, encodeCursor(plan.index, exclusiveStartKey));
+        return page_(collected, encodeCursor(plan.index, exclusiveStartKey, binding));
       }
     }
   }
@@ -411,17 +428,18 @@ export class DynamoDbRequestStore implements RequestStore {
   async #readIdempotentReplay(
     idempotencyKey: { PK: string; SK: string },
     oldItem: Record<string, unknown> | undefined,
-  ): Promise<AccessRequest> {
-    let requestId = attributeString(oldItem?.requestId);
-    if (requestId === undefined) {
+  ): Promise<{ request: AccessRequest; fingerprint: string | undefined }> {
+    let item = oldItem;
+    if (attributeString(item?.requestId) === undefined) {
       const out = await this.#client.send(
         new GetCommand({ TableName: this.#tableName, Key: idempotencyKey, ConsistentRead: true }),
       );
-      requestId = attributeString(out.Item?.requestId);
+      item = out.Item;
     }
+    const requestId = attributeString(item?.requestId);
     const existing = requestId === undefined ? undefined : await this.get(requestId);
     if (!existing) throw new Error('idempotency key maps to a request that cannot be read');
-    return existing;
+    return { request: existing, fingerprint: attributeString(item?.fingerprint) };
   }
 }
 
@@ -530,22 +548,31 @@ interface ListPlan {
   >;
 }
 
-/** Picks the index that answers the query with the least filtering. */
+/**
+ * Picks the index that answers the query with the least filtering. A requester's list reads its
+ * subject's partition of `byRequester` and keeps only its issuer's items (and, for the issuer
+ * legacy requests are attributed to, the items stored without an issuer).
+ */
 function listPlan(query: ListQuery): ListPlan {
   const { byRequester, byStatus, byTime } = REQUESTS_TABLE.indexes;
   if (query.requester !== undefined) {
+    const issuerFilter = query.requester.includeLegacy
+      ? '(#requesterIssuer = :requesterIssuer OR attribute_not_exists(#requesterIssuer))'
+      : '#requesterIssuer = :requesterIssuer';
     return {
       index: byRequester,
-      partitionValue: query.requester,
-      ...(query.status !== undefined
-        ? {
-            filter: {
-              FilterExpression: '#status = :status',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':status': query.status },
-            },
-          }
-        : {}),
+      partitionValue: query.requester.subject,
+      filter: {
+        FilterExpression: query.status !== undefined ? `${issuerFilter} AND #status = :status` : issuerFilter,
+        ExpressionAttributeNames: {
+          '#requesterIssuer': 'requesterIssuer',
+          ...(query.status !== undefined ? { '#status': 'status' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':requesterIssuer': query.requester.issuer,
+          ...(query.status !== undefined ? { ':status': query.status } : {}),
+        },
+      },
     };
   }
   if (query.status !== undefined) return { index: byStatus, partitionValue: query.status };
@@ -566,13 +593,28 @@ function indexKeyOf(index: IndexDefinition, item: Item): Item {
   };
 }
 
-/** The cursor is opaque to callers: base64url of the index name and the key to start after. */
-function encodeCursor(index: IndexDefinition, key: Item): string {
-  return Buffer.from(JSON.stringify({ i: index.indexName, k: key })).toString('base64url');
+/** A short digest of who pages (undefined for internal callers): what a cursor is bound to. */
+function cursorBinding(caller: string | undefined): string | undefined {
+  return caller === undefined
+    ? undefined
+    : createHash('sha256').update(caller).digest('base64url').slice(0, 22);
 }
 
-/** Decodes a cursor and checks it belongs to this very query (same index, same partition). */
-function decodeCursor(cursor: string, plan: ListPlan): Item {
+/**
+ * The cursor is opaque to callers: base64url of the index name, the key to start after and
+ * the digest of the caller it was given to.
+ */
+function encodeCursor(index: IndexDefinition, key: Item, binding: string | undefined): string {
+  return Buffer.from(
+    JSON.stringify({ i: index.indexName, k: key, ...(binding !== undefined ? { c: binding } : {}) }),
+  ).toString('base64url');
+}
+
+/**
+ * Decodes a cursor and checks it belongs to this very query (same index, same partition) and
+ * to this very caller (a cursor handed to one principal never pages another's list).
+ */
+function decodeCursor(cursor: string, plan: ListPlan, binding: string | undefined): Item {
   const invalid = () => new ValidationError('the cursor is invalid or belongs to another query');
   let decoded: unknown;
   try {
@@ -581,8 +623,9 @@ function decodeCursor(cursor: string, plan: ListPlan): Item {
     throw invalid();
   }
   if (decoded === null || typeof decoded !== 'object') throw invalid();
-  const { i, k } = decoded as { i?: unknown; k?: unknown };
+  const { i, k, c } = decoded as { i?: unknown; k?: unknown; c?: unknown };
   if (i !== plan.index.indexName || k === null || typeof k !== 'object') throw invalid();
+  if (c !== binding) throw invalid();
   const key = k as Item;
   const names = ['PK', 'SK', plan.index.partitionKey, plan.index.sortKey];
   if (Object.keys(key).length !== names.length || !names.every((name) => typeof key[name] === 'string')) {

@@ -34,6 +34,12 @@ export interface TrustedIssuer {
   jwksUri?: string;
   /** the signing keys themselves (local identity provider, tests): no fetch */
   jwks?: JSONWebKeySet;
+  /**
+   * may this issuer's tokens name configured people (through their `email` claim)? Only an
+   * identity provider for humans should (the local one is); pipeline issuers never name people,
+   * whatever their tokens claim. Default false.
+   */
+  people?: boolean;
 }
 
 export interface OidcVerifierOptions {
@@ -72,7 +78,11 @@ interface IssuerEntry {
   issuer: string;
   audiences: string[];
   keys: JWTVerifyGetKey;
+  people: boolean;
 }
+
+/** Longest `sub` accepted (GitHub's are about 100-300 characters). */
+const MAX_SUBJECT_CHARS = 1024;
 
 export class OidcVerifier {
   private readonly issuers = new Map<string, IssuerEntry>();
@@ -95,7 +105,14 @@ export class OidcVerifier {
             timeoutDuration: options.jwksTimeoutMs ?? 5000,
             ...(options.fetch ? { [customFetch]: options.fetch } : {}),
           });
-      this.issuers.set(trusted.issuer, { issuer: trusted.issuer, audiences, keys });
+      if (this.issuers.has(trusted.issuer))
+        throw new Error(`trusted issuer ${trusted.issuer} is listed twice`);
+      this.issuers.set(trusted.issuer, {
+        issuer: trusted.issuer,
+        audiences,
+        keys,
+        people: trusted.people === true,
+      });
     }
   }
 
@@ -119,11 +136,18 @@ export class OidcVerifier {
     if (typeof payload.sub !== 'string' || payload.sub === '') {
       throw new UnauthenticatedError('token has no subject (sub) claim');
     }
+    if (payload.sub.length > MAX_SUBJECT_CHARS)
+      throw new UnauthenticatedError('token subject (sub) is too long');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters on purpose
+    if (/[\u0000-\u001f\u007f]/.test(payload.sub)) {
+      throw new UnauthenticatedError('token subject (sub) contains control characters');
+    }
     const claims: Record<string, unknown> = { ...payload };
-    const person = personOf(claims, this.people);
+    // only an issuer of people may name a person: a pipeline's token never acts as one
+    const person = trusted.people ? personOf(claims, this.people) : undefined;
     return {
-      id: payload.sub,
       issuer: trusted.issuer,
+      subject: payload.sub,
       claims,
       ...(person ? { person } : {}),
     };
@@ -215,21 +239,33 @@ function printable(value: unknown, maxChars = 200): string {
   return safe.length > maxChars ? `${safe.slice(0, maxChars)}…` : safe;
 }
 
-function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+/**
+ * Email addresses compared case-insensitively in ASCII only: `toLowerCase()` would fold
+ * look-alikes such as the Kelvin sign (U+212A) into `k`, letting another mailbox match.
+ */
+function asciiLower(email: string): string {
+  return email.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
-/** The configured person whose email equals the token's `email` claim, unless `email_verified` is false. */
+/** printable ASCII with no spaces: the only shape a claim may have to name a person */
+const EMAIL_CLAIM = /^[\x21-\x7e]+@[\x21-\x7e]+$/;
+
+/**
+ * The configured person whose email equals the token's `email` claim (ASCII case-insensitive,
+ * nothing trimmed), unless `email_verified` is present and not exactly boolean `true` (the
+ * strings "true"/"False", 1 and null do not count). Callers apply this to people issuers only.
+ */
 export function personOf(
   claims: Record<string, unknown>,
   people: Record<string, Pick<Person, 'email'>>,
 ): string | undefined {
   const email = claims.email;
-  if (typeof email !== 'string' || email.trim() === '') return undefined;
-  if (claims.email_verified === false || claims.email_verified === 'false') return undefined;
-  const wanted = normalizeEmail(email);
-  for (const [name, person] of Object.entries(people)) {
-    if (person.email !== undefined && normalizeEmail(person.email) === wanted) return name;
-  }
-  return undefined;
+  if (typeof email !== 'string' || !EMAIL_CLAIM.test(email)) return undefined;
+  if (Object.hasOwn(claims, 'email_verified') && claims.email_verified !== true) return undefined;
+  const wanted = asciiLower(email);
+  const matches = Object.entries(people).filter(
+    ([, person]) => person.email !== undefined && asciiLower(person.email) === wanted,
+  );
+  // two people with one address: the token cannot say which one it is
+  return matches.length === 1 ? matches[0]![0] : undefined;
 }

@@ -7,7 +7,7 @@ import { LogLevel, type RetryOptions, WebClient } from '@slack/web-api';
 import type { Person } from '../../domain/profile.ts';
 import type { AccessRequest } from '../../domain/types.ts';
 import type { ApprovalChannel } from '../notify/fanout-notifier.ts';
-import { approvalRequestMessage } from './blocks.ts';
+import { approvalRequestMessage, releasedMessage, type SlackMessage } from './blocks.ts';
 
 export interface SlackChannelOptions {
   /** the Slack app's bot token (`xoxb-…`), with the `chat:write` and `im:write` scopes */
@@ -51,7 +51,15 @@ export class SlackApprovalChannel implements ApprovalChannel {
   }
 
   async send(request: AccessRequest, approvers: Person[]): Promise<string> {
-    const message = approvalRequestMessage(request);
+    return this.sendMessage(approvalRequestMessage(request), approvers);
+  }
+
+  /** The request ended early (released by its requester): the same conversations learn it. */
+  async ended(request: AccessRequest, approvers: Person[]): Promise<string> {
+    return this.sendMessage(releasedMessage(request), approvers);
+  }
+
+  private async sendMessage(message: SlackMessage, approvers: Person[]): Promise<string> {
     if (this.channel) {
       const channel = this.channel;
       await this.post(channel, message).catch((error: unknown) => {
@@ -70,7 +78,7 @@ export class SlackApprovalChannel implements ApprovalChannel {
     return `sent to ${sent} approver${sent === 1 ? '' : 's'}${failed.length > 0 ? `; failed for ${failed.join(', ')}` : ''}`;
   }
 
-  private async post(channel: string, message: ReturnType<typeof approvalRequestMessage>): Promise<void> {
+  private async post(channel: string, message: SlackMessage): Promise<void> {
     await this.client.chat.postMessage({
       channel,
       text: message.text,

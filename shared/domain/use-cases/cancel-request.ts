@@ -1,4 +1,4 @@
-import { isRequesterOf } from '../access.ts';
+import { isRequesterOf, principalKey } from '../access.ts';
 import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { Deps } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError, ForbiddenError } from '../errors.ts';
@@ -13,7 +13,7 @@ export async function cancelRequest(deps: Deps, principal: Principal, id: string
   for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
     if (attempt > 0) await pauseAfterConflict(attempt);
     const request = await requestOrThrow(deps, id);
-    if (!isRequesterOf(principal, request)) {
+    if (!isRequesterOf(deps.config, principal, request)) {
       throw new ForbiddenError(`only the requester may cancel request ${id}`);
     }
     if (!canTransition(request.status, 'cancelled')) {
@@ -26,7 +26,7 @@ export async function cancelRequest(deps: Deps, principal: Principal, id: string
       patch: { statusReason: 'cancelled by the requester' },
       event: {
         type: 'request_cancelled',
-        actor: principal.id,
+        actor: principalKey(principal),
         channel: 'api',
         at: deps.clock.now().toISOString(),
       },

@@ -1,14 +1,15 @@
 import type { CreateRequestBody } from '../../api/schemas.ts';
-import { profileOrThrow } from '../access.ts';
+import { principalKey, profileOrThrow } from '../access.ts';
 import { approvalRouteFor } from '../approval.ts';
-import { chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
+import { canonicalJson, chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
 import { initiatorOf, principalSummary } from '../claims.ts';
 import type { Deps } from '../deps.ts';
-import { ForbiddenError, ValidationError } from '../errors.ts';
+import { ForbiddenError, PolicyTooLargeError, UnprocessableError, ValidationError } from '../errors.ts';
 import { buildSessionPolicy } from '../policy/builder.ts';
 import { isReadOnly } from '../policy/catalogue.ts';
 import type { Profile } from '../profile.ts';
 import { isRequester } from '../requesters.ts';
+import { estimatePackedSizeForRequest } from '../session.ts';
 import { applyChange } from '../transition.ts';
 import type { AccessRequest, ApprovalRoute, Permission, PolicyDocument, Principal } from '../types.ts';
 
@@ -34,6 +35,19 @@ export function resolveDuration(profile: Profile, requested: number | undefined)
 }
 
 /**
+ * STS's packed limit on policy plus session tags, estimated before anyone approves
+ * (shared/domain/session.ts says how): a 400 that says how to narrow the request.
+ */
+function checkPackedSize(policyJson: string, profile: string, requester: string): void {
+  const estimate = estimatePackedSizeForRequest(policyJson, { profile, requester });
+  if (estimate.total <= estimate.budget) return;
+  throw new PolicyTooLargeError(
+    `the request is too large for STS: the session policy (${estimate.policyChars} characters) and its session tags (${estimate.tagChars}) come to ${estimate.total}, over the ${estimate.budget} that STS can pack together: request fewer actions or resources, or broader patterns that the guardrails allow`,
+    { extra: { packedEstimate: estimate.total, limit: estimate.budget } },
+  );
+}
+
+/**
  * Everything a request would get, checked: profile exists (404), caller may request it (403),
  * permissions inside the guardrails (403) and well-formed (400), duration allowed (400).
  * Shared by create and preview, so the preview is exactly what a create would do.
@@ -45,9 +59,12 @@ export async function evaluateRequest(
 ): Promise<Evaluated> {
   const profile = profileOrThrow(deps.config, body.profile);
   if (!isRequester(profile, principal.claims)) {
-    throw new ForbiddenError(`principal ${principal.id} is not a requester of profile ${profile.name}`);
+    throw new ForbiddenError(
+      `principal ${principalKey(principal)} is not a requester of profile ${profile.name}`,
+    );
   }
   const built = await buildSessionPolicy(profile, body.permissions);
+  checkPackedSize(built.json, profile.name, principal.subject);
   const durationSeconds = resolveDuration(profile, body.durationSeconds);
   const route = approvalRouteFor(deps.config, profile, {
     claims: principal.claims,
@@ -62,6 +79,32 @@ export async function evaluateRequest(
     durationSeconds,
     route,
   };
+}
+
+/**
+ * The digest an Idempotency-Key is stored with: the validated body, canonically (key order
+ * does not matter, every value does).
+ */
+export function bodyFingerprint(body: CreateRequestBody): string {
+  return sha256Hex(canonicalJson(body));
+}
+
+/**
+ * A key the same principal used before (keys are scoped to issuer + subject by the store):
+ * the same body gets the first request back; another body is a 422, never the first request.
+ */
+function idempotentReplay(
+  replay: { request: AccessRequest; fingerprint?: string },
+  body: CreateRequestBody,
+): { request: AccessRequest; created: boolean } {
+  // keys stored before fingerprints were kept have none: they replay as before
+  if (replay.fingerprint !== undefined && replay.fingerprint !== bodyFingerprint(body)) {
+    throw new UnprocessableError(
+      `Idempotency-Key: already used for request ${replay.request.id} with a different body; use a new key for a new request`,
+      { extra: { reason: 'idempotency_key_reused', requestId: replay.request.id } },
+    );
+  }
+  return { request: replay.request, created: false };
 }
 
 /** POST /requests: records the request (status pending_approval) and starts its workflow. */
@@ -80,7 +123,9 @@ export async function createRequest(
   const base: Omit<AccessRequest, 'auditHead' | 'auditCount'> = {
     id,
     profile: evaluated.profile.name,
-    requester: principal.id,
+    requester: principal.subject,
+    requesterIssuer: principal.issuer,
+    ...(principal.person !== undefined ? { requesterPerson: principal.person } : {}),
     requesterClaims: principalSummary(principal.claims),
     ...(initiator !== undefined ? { initiator } : {}),
     status: 'pending_approval',
@@ -101,7 +146,7 @@ export async function createRequest(
   };
   const event = chainAuditEvent(id, 1, GENESIS_HASH, {
     type: 'request_created',
-    actor: principal.id,
+    actor: principalKey(principal),
     channel: 'api',
     at,
     to: 'pending_approval',
@@ -118,9 +163,9 @@ export async function createRequest(
   const result = await deps.store.create(
     request,
     event,
-    idempotencyKey !== undefined ? { idempotencyKey } : undefined,
+    idempotencyKey !== undefined ? { idempotencyKey, fingerprint: bodyFingerprint(body) } : undefined,
   );
-  if (!result.created) return result;
+  if (!result.created) return idempotentReplay(result, body);
   try {
     await deps.workflow.start(request);
   } catch (error) {

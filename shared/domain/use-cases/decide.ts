@@ -1,8 +1,12 @@
 /**
- * An approver's decision, from any channel (Slack button, email page, API). Every attempt,
- * accepted or refused, is an audit event with who, when, which channel and why.
+ * An approver's decision, from any channel (Slack button, email page, API). Every attempt by an
+ * approver of the profile, accepted or refused, is an audit event with who, when, which channel
+ * and why. An attempt by anyone else (no configured person, or a person who does not approve
+ * this profile) is answered but never written to the request: outsiders cannot grow its audit
+ * trail or bump its version; the caller logs it (`audited: false`).
  */
-import { judgeDecision, type RefusalCode } from '../approval.ts';
+import { isRequesterOf, type PrincipalId } from '../access.ts';
+import { approversOfRequest, judgeDecision, type RefusalCode } from '../approval.ts';
 import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { Deps } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError } from '../errors.ts';
@@ -21,19 +25,34 @@ export interface DecisionInput {
   decision: 'approve' | 'deny';
   channel: Channel;
   reason?: string;
+  /**
+   * the deciding token's principal (API channel): the principal that created the request never
+   * decides on it, whatever person its token names
+   */
+  principal?: PrincipalId;
 }
 
 export type DecisionResult =
   | { outcome: 'approved' | 'denied'; request: AccessRequest; message: string }
   | { outcome: 'recorded'; request: AccessRequest; message: string; remaining: number }
-  | { outcome: 'refused'; request: AccessRequest; message: string; code: RefusalCode };
+  | {
+      outcome: 'refused';
+      request: AccessRequest;
+      message: string;
+      code: RefusalCode;
+      /** false: an outsider's attempt, not written to the request (the caller logs it) */
+      audited: boolean;
+    };
 
 export async function decide(deps: Deps, input: DecisionInput): Promise<DecisionResult> {
   for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
     const request = await requestOrThrow(deps, input.requestId);
+    const outsider = outsiderRefusal(deps, request, input.person);
+    if (outsider) return outsider;
     const now = deps.clock.now();
     const at = now.toISOString();
-    const verdict = judgeDecision(request, input.person, input.decision, now);
+    const bySelf = input.principal !== undefined && isRequesterOf(deps.config, input.principal, request);
+    const verdict = judgeDecision(request, input.person, input.decision, now, bySelf);
     const who = input.person ?? input.actor;
     const reason = input.reason?.slice(0, 500);
     let change: Change;
@@ -48,7 +67,7 @@ export async function decide(deps: Deps, input: DecisionInput): Promise<Decision
           detail: { decision: input.decision, code: verdict.code, why: verdict.why, via: input.actor },
         },
       };
-      result = { outcome: 'refused', request, message: verdict.why, code: verdict.code };
+      result = { outcome: 'refused', request, message: verdict.why, code: verdict.code, audited: true };
     } else {
       const approval = {
         person: input.person!,
@@ -112,6 +131,30 @@ export async function decide(deps: Deps, input: DecisionInput): Promise<Decision
     return result;
   }
   throw new ConflictError(`request ${input.requestId} keeps changing; try again`);
+}
+
+/** The answer to someone who is not an approver of the request's profile: nothing is written. */
+function outsiderRefusal(
+  deps: Deps,
+  request: AccessRequest,
+  person: string | undefined,
+): DecisionResult | undefined {
+  if (person !== undefined && approversOfRequest(deps.config, request).has(person)) return undefined;
+  return person === undefined
+    ? {
+        outcome: 'refused',
+        request,
+        code: 'unknown_person',
+        message: 'you are not a person in the jitvend config',
+        audited: false,
+      }
+    : {
+        outcome: 'refused',
+        request,
+        code: 'not_approver',
+        message: `${person} is not an approver of profile ${request.profile}`,
+        audited: false,
+      };
 }
 
 /**

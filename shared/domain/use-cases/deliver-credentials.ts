@@ -1,4 +1,4 @@
-import { isRequesterOf } from '../access.ts';
+import { isRequesterOf, principalKey, withRequesterIssuer } from '../access.ts';
 import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { Deps } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError, ForbiddenError, GoneError, NotFoundError } from '../errors.ts';
@@ -12,7 +12,12 @@ function notDeliverable(request: AccessRequest): Error {
       extra: { requestStatus: request.status },
     });
   }
-  if (request.status === 'expired' || request.status === 'revoked' || request.status === 'issued') {
+  if (
+    request.status === 'expired' ||
+    request.status === 'revoked' ||
+    request.status === 'released' ||
+    request.status === 'issued'
+  ) {
     return new GoneError(
       `the credentials of request ${request.id} are gone: the request is ${request.status}`,
       {
@@ -37,9 +42,11 @@ export async function deliverCredentials(
   for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
     if (attempt > 0) await pauseAfterConflict(attempt);
     // one read for both: the request decides, the sealed credentials are what is delivered
-    const { request, credentials } = await deps.store.getWithCredentials(id);
-    if (!request) throw new NotFoundError(`request ${id} does not exist`);
-    if (!isRequesterOf(principal, request)) {
+    const { request: stored, credentials } = await deps.store.getWithCredentials(id);
+    if (!stored) throw new NotFoundError(`request ${id} does not exist`);
+    const request = withRequesterIssuer(deps.config, stored);
+    // the requester is issuer AND subject: the same sub from another issuer is someone else
+    if (!isRequesterOf(deps.config, principal, request)) {
       throw new ForbiddenError(`only the requester may fetch the credentials of request ${id}`);
     }
     const delivered = await tryDeliver(deps, principal, request, credentials);
@@ -69,7 +76,7 @@ async function tryDeliver(
     patch: { credentialsDeliveredAt: at },
     event: {
       type: 'credentials_delivered',
-      actor: principal.id,
+      actor: principalKey(principal),
       channel: 'api',
       at,
       sessionPolicyHash: request.sessionPolicyHash,

@@ -1,13 +1,23 @@
-import { assertCanView, profilesApprovedBy } from '../access.ts';
+import {
+  assertCanView,
+  isRequesterOf,
+  principalKey,
+  profilesApprovedBy,
+  withRequesterIssuer,
+} from '../access.ts';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Page } from '../ports.ts';
 import type { AccessRequest, AuditEvent, Principal, RequestStatus } from '../types.ts';
 
+/**
+ * The request, with its requester's issuer made explicit (a request stored before
+ * issuer-scoped identity gets the issuer it is attributed to; the next write stores it).
+ */
 export async function requestOrThrow(deps: Deps, id: string): Promise<AccessRequest> {
   const request = await deps.store.get(id);
   if (!request) throw new NotFoundError(`request ${id} does not exist`);
-  return request;
+  return withRequesterIssuer(deps.config, request);
 }
 
 /** Statuses a pipeline waits through; it acts on every other one (credentials, or giving up). */
@@ -33,14 +43,14 @@ export async function getRequest(
     if (remaining <= 0) break;
     const changed = await deps.watcher.waitForChange(id, request.version, remaining);
     if (!changed) break;
-    request = changed;
+    request = withRequesterIssuer(deps.config, changed);
   }
   return request;
 }
 
 /**
  * GET /requests: approvers see the requests of the profiles they approve; everyone else
- * sees their own. Newest first.
+ * sees their own (same issuer AND subject). Newest first. The cursor is bound to the caller.
  */
 export async function listRequests(
   deps: Deps,
@@ -48,11 +58,25 @@ export async function listRequests(
   query: { status?: RequestStatus; limit: number; cursor?: string },
 ): Promise<Page<AccessRequest>> {
   const approves = new Set(profilesApprovedBy(deps.config, principal));
-  if (approves.size === 0) return deps.store.list({ ...query, requester: principal.id });
-  const page = await deps.store.list(query);
+  const caller = principalKey(principal);
+  if (approves.size === 0) {
+    const page = await deps.store.list({
+      ...query,
+      caller,
+      requester: {
+        issuer: principal.issuer,
+        subject: principal.subject,
+        includeLegacy: principal.issuer === deps.config.legacyRequesterIssuer,
+      },
+    });
+    return { ...page, items: page.items.map((r) => withRequesterIssuer(deps.config, r)) };
+  }
+  const page = await deps.store.list({ ...query, caller });
   return {
     ...page,
-    items: page.items.filter((r) => approves.has(r.profile) || r.requester === principal.id),
+    items: page.items
+      .filter((r) => approves.has(r.profile) || isRequesterOf(deps.config, principal, r))
+      .map((r) => withRequesterIssuer(deps.config, r)),
   };
 }
 

@@ -4,15 +4,26 @@
  */
 import type { Deps } from '../deps.ts';
 import { IssueError } from '../errors.ts';
-import { isTerminal } from '../lifecycle.ts';
+import { denyUntil } from '../revocation.ts';
 import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
-import type { RequestStatus } from '../types.ts';
+import type { AccessRequest, RequestStatus } from '../types.ts';
 import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
 import { changeIf } from './change-if.ts';
 import { resumeWorkflow } from './decide.ts';
 import { requestOrThrow } from './read-requests.ts';
 
 const SYSTEM = 'jitvend';
+
+/** A revocation (or release) deny placed on the role for this request and not yet removed. */
+function pendingDeny(request: AccessRequest): boolean {
+  return request.revocation !== undefined && request.revocation.releasedAt === undefined;
+}
+
+/** The ISO time of `iso` rounded up to the whole second (Step Functions' Wait truncates milliseconds). */
+function wholeSecondAfter(iso: string): string {
+  const ms = Math.ceil(new Date(iso).getTime() / 1000) * 1000;
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
 
 function decisionFor(status: RequestStatus): ApprovalDecision {
   if (status === 'approved') return 'approved';
@@ -137,7 +148,13 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
         patch: { statusReason: reason },
         event: { type: 'request_failed', actor: SYSTEM, channel: 'workflow', at: at(), detail: { reason } },
       }));
-      return {};
+      // credentials minted before the failure (e.g. Lambda lost IssueCredentials' answer):
+      // the request is issued, and the workflow must still expire it and release its deny
+      const request = await requestOrThrow(deps, requestId);
+      if (request.expiresAt && (request.status === 'issued' || pendingDeny(request))) {
+        return { issued: true, expiresAt: request.expiresAt };
+      }
+      return { issued: false };
     },
 
     async markTimedOut({ requestId }) {
@@ -150,32 +167,38 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
     },
 
     async expire({ requestId }) {
-      const request = await requestOrThrow(deps, requestId);
-      if (request.status === 'revoked' && request.revocation && !request.revocation.releasedAt) {
-        // the session has expired anyway: the deny on the role is no longer needed
-        const profile = deps.config.profiles[request.profile];
-        if (profile)
-          await deps.revoker.release({
-            roleArn: profile.roleArn,
-            sourceIdentity: sourceIdentityFor(requestId),
-          });
-        await changeIf(deps, request, ['revoked'], (current) => ({
-          patch: { revocation: { ...current.revocation!, releasedAt: at() } },
-          event: { type: 'revocation_released', actor: SYSTEM, channel: 'workflow', at: at() },
-        }));
-        return {};
+      let request = await requestOrThrow(deps, requestId);
+      const now = deps.clock.now();
+      if (request.status === 'issued' && request.expiresAt) {
+        // woken early (or the session was extended): come back at its expiry
+        if (now.getTime() < new Date(request.expiresAt).getTime())
+          return { nextAt: wholeSecondAfter(request.expiresAt) };
+        request =
+          (await changeIf(
+            deps,
+            request,
+            ['issued'],
+            () => ({
+              to: 'expired',
+              event: { type: 'request_expired', actor: SYSTEM, channel: 'workflow', at: at() },
+            }),
+            { deleteCredentials: 'if_present' },
+          )) ?? (await requestOrThrow(deps, requestId));
       }
-      if (isTerminal(request.status)) return {};
-      await changeIf(
-        deps,
-        request,
-        ['issued'],
-        () => ({
-          to: 'expired',
-          event: { type: 'request_expired', actor: SYSTEM, channel: 'workflow', at: at() },
-        }),
-        { deleteCredentials: 'if_present' },
-      );
+      if (!pendingDeny(request) || !request.expiresAt) return {};
+      // the deny stays until the session's expiry plus the grace (the deny's own bound)
+      const releaseAt = denyUntil(request.expiresAt);
+      if (now.getTime() < new Date(releaseAt).getTime()) return { nextAt: releaseAt };
+      const profile = deps.config.profiles[request.profile];
+      if (profile)
+        await deps.revoker.release({
+          roleArn: profile.roleArn,
+          sourceIdentity: sourceIdentityFor(requestId),
+        });
+      await changeIf(deps, request, [request.status], (current) => ({
+        patch: { revocation: { ...current.revocation!, releasedAt: at() } },
+        event: { type: 'revocation_released', actor: SYSTEM, channel: 'workflow', at: at() },
+      }));
       return {};
     },
   };
