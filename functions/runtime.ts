@@ -23,15 +23,35 @@ export interface RuntimeSecrets {
 }
 
 let current: Runtime | Promise<Runtime> | undefined;
+/** Builds the runtime on first use: the AWS wiring unless a handler (or the local stack) says otherwise. */
+let factory: () => Promise<Runtime> = () => import('./aws-runtime.ts').then((m) => m.awsRuntime());
 
 export function setRuntime(runtime: Runtime | Promise<Runtime> | undefined): void {
-  current = runtime;
+  current = runtime === undefined || !(runtime instanceof Promise) ? runtime : forgetOnFailure(runtime);
 }
 
+/**
+ * How this container builds its runtime when first asked (e.g. AwaitApproval adds the
+ * approval channels). Nothing is built until getRuntime is called.
+ */
+export function setRuntimeFactory(build: () => Promise<Runtime>): void {
+  factory = build;
+}
+
+/**
+ * The runtime, built once per container. A build that fails (a transient Secrets Manager or
+ * config read error at cold start) is not kept: the next call builds again, so one bad
+ * moment never fails every later invocation of the container.
+ */
 export async function getRuntime(): Promise<Runtime> {
-  if (current === undefined) {
-    // The AWS wiring is only loaded in Lambda; the local stack always sets its runtime first.
-    current = import('./aws-runtime.ts').then((m) => m.awsRuntime());
-  }
+  // The AWS wiring is only loaded in Lambda; the local stack always sets its runtime first.
+  current ??= forgetOnFailure(factory());
   return current;
+}
+
+function forgetOnFailure(building: Promise<Runtime>): Promise<Runtime> {
+  building.catch(() => {
+    if (current === building) current = undefined;
+  });
+  return building;
 }

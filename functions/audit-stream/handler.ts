@@ -110,8 +110,17 @@ export async function auditStreamHandlerFromEnv(
 
 let wired: Promise<AuditStreamHandler> | undefined;
 
-/** The Lambda entry point: wired from the environment once per container, on first use. */
+/**
+ * The Lambda entry point: wired from the environment once per container, on first use. A
+ * wiring that failed is not kept: the next batch wires again.
+ */
 export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  wired ??= auditStreamHandlerFromEnv();
+  if (!wired) {
+    const wiring = auditStreamHandlerFromEnv();
+    wired = wiring;
+    wiring.catch(() => {
+      if (wired === wiring) wired = undefined;
+    });
+  }
   return (await wired)(event);
 }

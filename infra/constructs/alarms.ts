@@ -3,12 +3,22 @@
  * credentials that could not be issued, a 5xx rate on the API, throttling (Lambda and
  * DynamoDB), and audit stream batches in the dead-letter queue. Each notifies the SNS topic
  * when one is given (alarm and back to OK); without one they still show in the console.
+ *
+ * A topic policy replaces SNS's default one (a CDK topic with `enforceSSL` gets one holding only
+ * the TLS Deny), and then CloudWatch may not publish: the alarm history says "... is not
+ * authorized to perform: SNS:Publish". So the alarms allow themselves on the topic: the
+ * `cloudwatch.amazonaws.com` service principal may `sns:Publish`, only for this account
+ * (`aws:SourceAccount`) and these alarms (`aws:SourceArn`), as the Amazon SNS developer guide's
+ * access control examples scope service principals (confused deputy). The alarm names are fixed
+ * at synth time, so their ARNs are plain strings and a topic in another stack needs no
+ * reference back to this one.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -33,9 +43,13 @@ const METRICS_PER_ALARM = 10;
 
 export class JitVendAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** the ARN of every alarm (names fixed at synth time) */
+  readonly alarmArns: string[] = [];
+  private readonly namePrefix: string;
 
   constructor(scope: Construct, id: string, props: JitVendAlarmsProps) {
     super(scope, id);
+    this.namePrefix = Names.uniqueResourceName(this, { maxLength: 200, separator: '-' });
     const sum = { statistic: cloudwatch.Stats.SUM, period: PERIOD };
 
     this.add('WorkflowExecutionsFailed', {
@@ -112,6 +126,35 @@ export class JitVendAlarms extends Construct {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);
       }
+      this.allowPublishTo(props.topic);
+    }
+  }
+
+  /** The topic policy statement that lets these alarms (and only them) publish to `topic`. */
+  publishStatement(topic: sns.ITopic): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'JitvendAlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        ArnLike: { 'aws:SourceArn': [...this.alarmArns] },
+      },
+    });
+  }
+
+  /**
+   * Adds publishStatement to the topic's policy; a topic imported by ARN has no policy here:
+   * the synth then warns with the statement to add where the topic is managed.
+   */
+  allowPublishTo(topic: sns.ITopic): void {
+    const statement = this.publishStatement(topic);
+    if (!topic.addToResourcePolicy(statement).statementAdded) {
+      Annotations.of(this).addWarningV2(
+        'jitvend:alarmTopicPolicy',
+        `the alarm topic is imported: add to its policy an Allow of sns:Publish for cloudwatch.amazonaws.com with aws:SourceAccount ${Stack.of(this).account} and aws:SourceArn ${this.namePrefix}-* alarms, or no alarm can be delivered`,
+      );
     }
   }
 
@@ -120,12 +163,22 @@ export class JitVendAlarms extends Construct {
     options: Pick<cloudwatch.AlarmProps, 'alarmDescription' | 'metric' | 'threshold'> &
       Partial<Pick<cloudwatch.AlarmProps, 'comparisonOperator'>>,
   ): void {
+    const alarmName = `${this.namePrefix}-${id}`;
     this.alarms.push(
       new cloudwatch.Alarm(this, id, {
+        alarmName,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         ...options,
+      }),
+    );
+    this.alarmArns.push(
+      Stack.of(this).formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: alarmName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }),
     );
   }

@@ -65,9 +65,12 @@ export class JitVendFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** whether the AWS SDK v3 is bundled (pinned by package-lock.json) rather than taken from the Lambda runtime */
+  readonly bundlesAwsSdk: boolean;
 
   constructor(scope: Construct, id: string, props: JitVendFunctionProps) {
     super(scope, id);
+    this.bundlesAwsSdk = props.bundleAwsSdk;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       encryptionKey: props.logsKey,
@@ -266,6 +269,9 @@ export function grantCapability(fn: JitVendFunction, capability: Capability, r: 
     case 'secret:approval-key':
       r.approvalTokenKey.grantRead(fn.role);
       fn.addEnvironment('APPROVAL_TOKEN_KEY_SECRET_ARN', r.approvalTokenKey.secretArn);
+      return;
+    case 'notify:slack':
+      if (r.slackChannel) fn.addEnvironment('SLACK_CHANNEL', r.slackChannel);
       return;
     case 'notify':
       if (r.slackChannel) fn.addEnvironment('SLACK_CHANNEL', r.slackChannel);

@@ -45,7 +45,7 @@ import {
 import { JitVendKeys } from './keys.ts';
 import { JitVendSecrets } from './secrets.ts';
 import { RequestsTable } from './storage.ts';
-import { type ExistingTrail, UsageTrail } from './trail.ts';
+import { dataEventsFromGuardrails, type ExistingTrail, UsageTrail, type VendedDataEvents } from './trail.ts';
 import { ApprovalWorkflow } from './workflow.ts';
 
 export interface JitVendProps {
@@ -63,7 +63,18 @@ export interface JitVendProps {
    * CloudTrail: a trail of jitvend's own (`{ dataEvents }`), or an existing trail such as the
    * organisation's (`{ existing }`: GET /usage reads its bucket). @default a trail of its own
    */
-  trail?: { dataEvents?: boolean } | { existing: ExistingTrail };
+  trail?:
+    | {
+        dataEvents?: boolean;
+        /**
+         * Record the data events (DynamoDB item calls, S3 object calls) of the vended resources,
+         * so GET /requests/{id}/usage shows them: `true` derives them from the profiles'
+         * guardrails where concrete (dataEventsFromGuardrails), or list them. Costs $0.10 per
+         * 100,000 data events (AWS CloudTrail pricing). @default false
+         */
+        vendedDataEvents?: boolean | VendedDataEvents;
+      }
+    | { existing: ExistingTrail };
   /** regions whose CloudTrail event history GET /requests/{id}/usage searches @default this region */
   usageRegions?: string[];
   /** the URL approvers and links use, e.g. a custom domain in front of the API @default the API's URL */
@@ -143,9 +154,13 @@ export class JitVend extends Construct {
     if (props.trail && 'existing' in props.trail) {
       existingTrail = props.trail.existing;
     } else {
+      const vended = props.trail?.vendedDataEvents;
       this.trail = new UsageTrail(this, 'Trail', {
         accessLogs: accessLogs.bucket,
         dataEvents: props.trail?.dataEvents ?? false,
+        ...(vended
+          ? { vendedDataEvents: vended === true ? dataEventsFromGuardrails(config.profiles) : vended }
+          : {}),
         removalPolicy,
       });
     }
@@ -214,7 +229,10 @@ export class JitVend extends Construct {
         : (props.auditStream?.entry ??
           (existsSync(DEFAULT_AUDIT_STREAM_ENTRY) ? DEFAULT_AUDIT_STREAM_ENTRY : undefined));
     if (auditEntry) {
-      const consumer = build('audit-stream', Duration.seconds(60), { entry: auditEntry });
+      // the audit bucket is under Object Lock, which refuses a put without Content-MD5 or an
+      // x-amz-checksum-* header: the consumer bundles its own (pinned) S3 client instead of
+      // the Lambda runtime's, whose version nobody pins (and sets the checksum explicitly too)
+      const consumer = build('audit-stream', Duration.seconds(60), { entry: auditEntry, bundleAwsSdk: true });
       this.auditSink.attachConsumer(consumer, this.table.table, props.auditEventBus);
     }
 

@@ -63,10 +63,15 @@ describe('ApprovalWorkflow: the state machine', () => {
         'Done',
         'Evaluate',
         'Expire',
+        'ExpireAgain',
         'Failed',
+        'FailedAfterIssue',
         'IssueCredentials',
         'MarkFailed',
         'MarkTimedOut',
+        'RetryExpireLater',
+        'RetryMarkFailedLater',
+        'WaitToExpireAgain',
         'WaitUntilExpiry',
       ].sort(),
     );
@@ -166,11 +171,18 @@ describe('ApprovalWorkflow: AwaitApproval', () => {
 });
 
 describe('ApprovalWorkflow: IssueCredentials and expiry', () => {
-  it('retries IssueThrottledError and Lambda throttling/service errors with backoff, at most 3 times', () => {
+  it('retries IssueThrottledError 3 times, then Lambda throttling/service errors as every Task does', () => {
     expect(state('IssueCredentials').Retry).toEqual([
       {
+        ErrorEquals: ['IssueThrottledError'],
+        IntervalSeconds: 2,
+        BackoffRate: 2,
+        MaxAttempts: 3,
+        MaxDelaySeconds: 30,
+        JitterStrategy: 'FULL',
+      },
+      {
         ErrorEquals: [
-          'IssueThrottledError',
           'Lambda.TooManyRequestsException',
           'Lambda.ServiceException',
           'Lambda.AWSLambdaException',
@@ -179,14 +191,14 @@ describe('ApprovalWorkflow: IssueCredentials and expiry', () => {
         ],
         IntervalSeconds: 2,
         BackoffRate: 2,
-        MaxAttempts: 3,
+        MaxAttempts: 6,
         MaxDelaySeconds: 30,
         JitterStrategy: 'FULL',
       },
     ]);
   });
 
-  it('catches every other error into $.error → MarkFailed → Failed with that error', () => {
+  it('catches every other error into $.error → MarkFailed → FailedAfterIssue → Failed with that error', () => {
     expect(state('IssueCredentials')).toMatchObject({
       ResultPath: '$.issue',
       Next: 'CredentialsIssued',
@@ -194,8 +206,14 @@ describe('ApprovalWorkflow: IssueCredentials and expiry', () => {
     });
     expect(state('MarkFailed')).toMatchObject({
       Parameters: { 'requestId.$': '$.requestId', 'error.$': '$.error' },
-      ResultPath: null,
-      Next: 'Failed',
+      ResultPath: '$.issue',
+      Next: 'FailedAfterIssue',
+    });
+    // a request found issued after all (credentials minted before the failure) still expires
+    expect(state('FailedAfterIssue')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.issue.issued', BooleanEquals: true, Next: 'WaitUntilExpiry' }],
+      Default: 'Failed',
     });
     expect(state('Failed')).toMatchObject({
       Type: 'Fail',
@@ -204,7 +222,7 @@ describe('ApprovalWorkflow: IssueCredentials and expiry', () => {
     });
   });
 
-  it('waits until $.issue.expiresAt when issued, then expires', () => {
+  it('waits until $.issue.expiresAt when issued, then expires, and again at $.expiry.nextAt while Expire asks', () => {
     expect(state('CredentialsIssued')).toEqual({
       Type: 'Choice',
       Choices: [{ Variable: '$.issue.issued', BooleanEquals: true, Next: 'WaitUntilExpiry' }],
@@ -215,7 +233,21 @@ describe('ApprovalWorkflow: IssueCredentials and expiry', () => {
       TimestampPath: '$.issue.expiresAt',
       Next: 'Expire',
     });
-    expect(state('Expire')).toMatchObject({ Parameters: { 'requestId.$': '$.requestId' }, Next: 'Done' });
+    expect(state('Expire')).toMatchObject({
+      Parameters: { 'requestId.$': '$.requestId' },
+      ResultPath: '$.expiry',
+      Next: 'ExpireAgain',
+    });
+    expect(state('ExpireAgain')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.expiry.nextAt', IsPresent: true, Next: 'WaitToExpireAgain' }],
+      Default: 'Done',
+    });
+    expect(state('WaitToExpireAgain')).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.expiry.nextAt',
+      Next: 'Expire',
+    });
   });
 
   it('is a valid ASL definition (aws-local-stepfunctions validates ARNs, paths and reachability)', () => {

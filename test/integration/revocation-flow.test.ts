@@ -10,7 +10,10 @@ import { api, untilStatus, useLocalStack } from '../helpers/in-process-stack.ts'
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const ROLE = 'arn:aws:iam::123456789012:role/jitvend-orders-it';
 // the workflow's WaitUntilExpiry is held long; the test plays its end by running the Expire step
-const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
+// on a clock moved past the session's expiry (plus the deny's grace)
+let offsetMs = 0;
+const clock = { now: () => new Date(Date.now() + offsetMs) };
+const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 }, clock });
 const call = (method: string, path: string, token: string, body?: unknown) =>
   api(ctx.stack, method, path, token, body);
 
@@ -50,9 +53,17 @@ describe('revocation', () => {
     expect((await call('POST', `/requests/${id}/credentials`, pipeline)).status).toBe(410);
     expect((await call('POST', `/requests/${id}/revoke`, alice)).status).toBe(409);
 
-    // what the workflow runs once the session would have expired anyway
-    await workflowSteps(ctx.stack.runtime).expire({ requestId: id });
+    // at the session's expiry the deny stays (expiry + 5 minutes' grace), and Expire says when to come back
+    const expiresAt = new Date(String(revoked.body.expiresAt)).getTime();
+    offsetMs = expiresAt - Date.now();
+    const atExpiry = await workflowSteps(ctx.stack.runtime).expire({ requestId: id });
+    expect(atExpiry.nextAt).toBeDefined();
+    expect(ctx.stack.iam.rolePolicies()[ROLE]).toBeDefined();
+    // what the workflow runs once the deny has lapsed
+    offsetMs = new Date(atExpiry.nextAt!).getTime() - Date.now();
+    expect(await workflowSteps(ctx.stack.runtime).expire({ requestId: id })).toEqual({});
     expect(ctx.stack.iam.rolePolicies()[ROLE]).toBeUndefined();
+    offsetMs = 0;
     const audit = await call('GET', `/requests/${id}/audit`, alice);
     const types = (audit.body.items as Array<{ type: string }>).map((e) => e.type);
     expect(types.slice(-2)).toEqual(['request_revoked', 'revocation_released']);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * The audit sinks: S3 (one write-once object per entry, date-partitioned), EventBridge, the
  * Lambda wiring from the environment, and the local JSON-lines file sink.
@@ -52,7 +53,35 @@ function preconditionFailed(): S3ServiceException {
   });
 }
 
+/**
+ * The integrity headers Object Lock requires on every put ("The Content-MD5 or
+ * x-amz-sdk-checksum-algorithm header is required for any request to upload an object with a
+ * retention period configured using Amazon S3 Object Lock", Amazon S3 API Reference: PutObject),
+ * computed independently of the sink.
+ */
+function integrity(body: string) {
+  return {
+    ContentMD5: createHash('md5').update(body).digest('base64'),
+    ChecksumAlgorithm: 'SHA256',
+    ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+  };
+}
+
 describe('S3AuditSink', () => {
+  it('sends Content-MD5 and a SHA-256 checksum with every put (Object Lock refuses puts without one)', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    await new S3AuditSink({ bucket: 'acme-jitvend-audit', client: new S3Client({}) }).write([
+      created,
+      approved,
+    ]);
+    for (const call of s3.commandCalls(PutObjectCommand)) {
+      const input = call.args[0].input;
+      expect(input).toMatchObject(integrity(String(input.Body)));
+      expect(input.ContentMD5).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+    }
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 2);
+  });
+
   it('puts one write-once JSON-lines object per entry, partitioned by the day of the event', async () => {
     s3.on(PutObjectCommand).resolves({});
     await new S3AuditSink({ bucket: 'acme-jitvend-audit', client: new S3Client({}) }).write([
@@ -67,6 +96,7 @@ describe('S3AuditSink', () => {
         Key: `audit/yyyy=2026/mm=03/dd=14/${REQUEST_ID}/00000001.json`,
         Body: `${JSON.stringify(created)}\n`,
         ContentType: 'application/x-ndjson',
+        ...integrity(`${JSON.stringify(created)}\n`),
         IfNoneMatch: '*',
       },
       {
@@ -74,6 +104,7 @@ describe('S3AuditSink', () => {
         Key: `audit/yyyy=2026/mm=03/dd=14/${REQUEST_ID}/00000002.deleted.${deleted.kind === 'audit_event_deleted' ? deleted.streamSequenceNumber : ''}.json`,
         Body: `${JSON.stringify(deleted)}\n`,
         ContentType: 'application/x-ndjson',
+        ...integrity(`${JSON.stringify(deleted)}\n`),
         IfNoneMatch: '*',
       },
     ]);

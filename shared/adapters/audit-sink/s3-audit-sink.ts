@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PutObjectCommand, type PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { type AuditSink, type AuditSinkEntry, entryDay } from '../../domain/audit-records.ts';
 
@@ -24,6 +25,13 @@ export interface S3AuditSinkOptions {
  * The key is the entry's identity, so a redelivered entry lands on the same key; `IfNoneMatch: *`
  * makes every object write-once: a redelivery gets 412 (taken as already written) and nothing,
  * not even this function's own role, can overwrite a stored event.
+ *
+ * The bucket has Object Lock with a default retention, and S3 refuses such puts without an
+ * integrity header: "The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for any
+ * request to upload an object with a retention period configured using Amazon S3 Object Lock"
+ * (Amazon S3 API Reference, PutObject; S3 User Guide, "Uploading objects to an Object Lock
+ * enabled bucket"). Whether an SDK adds one by itself depends on its version, so every put
+ * carries both, computed here: Content-MD5 and a SHA-256 checksum (x-amz-checksum-sha256).
  */
 export class S3AuditSink implements AuditSink {
   readonly #bucket: string;
@@ -52,11 +60,15 @@ export class S3AuditSink implements AuditSink {
 
   /** The exact PutObject input for an entry. */
   putObjectInput(entry: AuditSinkEntry): PutObjectCommandInput {
+    const body = `${JSON.stringify(entry)}\n`;
     return {
       Bucket: this.#bucket,
       Key: s3AuditKey(entry, this.#prefix),
-      Body: `${JSON.stringify(entry)}\n`,
+      Body: body,
       ContentType: 'application/x-ndjson',
+      ContentMD5: createHash('md5').update(body, 'utf8').digest('base64'),
+      ChecksumAlgorithm: 'SHA256',
+      ChecksumSHA256: createHash('sha256').update(body, 'utf8').digest('base64'),
       IfNoneMatch: '*',
       ...(this.#kmsKeyId
         ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.#kmsKeyId, BucketKeyEnabled: true }

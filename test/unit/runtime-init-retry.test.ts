@@ -1,0 +1,59 @@
+/**
+ * A failed cold start is not cached: one transient Secrets Manager error while the AWS
+ * runtime is built fails that invocation only; the next call builds the runtime again
+ * (Secrets Manager mocked with aws-sdk-client-mock).
+ */
+import {
+  GetSecretValueCommand,
+  InternalServiceError,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { getRuntime, setRuntime } from '../../functions/runtime.ts';
+
+const secrets = mockClient(SecretsManagerClient);
+const APPROVAL_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jitvend-approval-key-AbCdEf';
+
+beforeEach(() => {
+  setRuntime(undefined);
+  vi.stubEnv('TABLE_NAME', 'jitvend-requests');
+  vi.stubEnv('STATE_MACHINE_ARN', 'arn:aws:states:us-east-1:123456789012:stateMachine:jitvend-approval');
+  vi.stubEnv(
+    'CREDENTIALS_KEY_ID',
+    'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  );
+  vi.stubEnv('PUBLIC_URL', 'https://jitvend.example.com');
+  vi.stubEnv('JITVEND_CONFIG', new URL('../../jitvend.config.yaml', import.meta.url).pathname);
+  vi.stubEnv('APPROVAL_TOKEN_KEY_SECRET_ARN', APPROVAL_KEY_ARN);
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+});
+afterEach(() => {
+  secrets.reset();
+  vi.unstubAllEnvs();
+  setRuntime(undefined);
+});
+
+describe('getRuntime: the cold start is retried, never cached failed', () => {
+  it('first call fails on a transient Secrets Manager error, the second succeeds, the third reuses it', async () => {
+    secrets
+      .on(GetSecretValueCommand)
+      .rejectsOnce(new InternalServiceError({ message: 'Service unavailable', $metadata: {} }))
+      .resolves({ SecretString: 'a-generated-approval-key-secret' });
+
+    await expect(getRuntime()).rejects.toThrow(/Service unavailable/);
+    const runtime = await getRuntime();
+    expect(runtime.secrets.approvalTokenKey).toHaveLength(32);
+    expect(await getRuntime()).toBe(runtime);
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: APPROVAL_KEY_ARN });
+  });
+
+  it('concurrent first calls share one build (one Secrets Manager read)', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'a-generated-approval-key-secret' });
+    const [a, b] = await Promise.all([getRuntime(), getRuntime()]);
+    expect(a).toBe(b);
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+  });
+});
