@@ -139,7 +139,7 @@ export function parseManifest(
             const line = lineOfPath(doc.contents as Node, path, extra !== undefined, lineOf);
             const message =
               extra === undefined
-                ? issue.message
+                ? issueMessage(issue)
                 : `unknown field (known here: ${issue.path.length === 0 ? Object.keys(manifestSchema.shape).join(', ') : 'actions, resources'})`;
             return `${at(line)}: ${formatPath(path)}: ${message}`;
           })
@@ -404,6 +404,12 @@ function fieldName(path: readonly unknown[], node: unknown): string {
       steps.push((parent as { items: unknown[] }).items.indexOf(child));
   }
   return formatPath(steps);
+}
+
+/** zod's own words, or for a record key the rule the key broke */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key') return issue.issues[0]?.message ?? issue.message;
+  return issue.message;
 }
 
 function firstLine(message: string): string {

@@ -7,6 +7,7 @@
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -70,6 +71,8 @@ export interface LocalStack {
   iam: LocalSessionRevoker;
   /** the DynamoDB client every store call goes through (the bench counts its calls) */
   documentClient: DynamoDBDocumentClient;
+  /** the node:http server behind `url` (tests inject in-memory connections into it) */
+  httpServer: Server;
   stop(): Promise<void>;
 }
 
@@ -209,6 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       outbox,
       iam,
       documentClient: client,
+      httpServer: server.server,
       stop,
     };
   } catch (error) {

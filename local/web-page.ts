@@ -42,7 +42,7 @@ pre { background:var(--code); border:1px solid var(--line); border-radius:6px; p
 .badge.pending_approval,.badge.approved { background:#ddf4ff; color:var(--info); }
 .badge.issued { background:#dafbe1; color:var(--ok); }
 .badge.denied,.badge.failed,.badge.revoked { background:#ffebe9; color:var(--bad); }
-.badge.timed_out,.badge.cancelled,.badge.expired { background:#fff8c5; color:var(--warn); }
+.badge.timed_out,.badge.cancelled,.badge.expired,.badge.released { background:#fff8c5; color:var(--warn); }
 .muted { color:var(--muted); } .empty { color:var(--muted); font-style:italic; }
 dl { display:grid; grid-template-columns:max-content 1fr; gap:4px 18px; margin:0; } dt { color:var(--muted); } dd { margin:0; overflow-wrap:anywhere; }
 a { color:var(--info); }
@@ -102,7 +102,7 @@ async function requestSection(deps: WebPageDeps, id: string): Promise<SafeHtml> 
       <dt>repository</dt><dd>${facts.repository}</dd>
       <dt>branch</dt><dd>${facts.branch}</dd>
       <dt>started by</dt><dd>${facts.startedBy ?? '—'}</dd>
-      <dt>reason</dt><dd>${request.reason}</dd>
+      <dt>reason</dt><dd>${facts.reason}</dd>${facts.context.map(([k, v]) => html`<dt>context ${k}</dt><dd>${v}</dd>`)}
       <dt>duration</dt><dd>${formatDuration(request.durationSeconds)}</dd>
       <dt>approval</dt><dd>${
         request.approvalRoute.kind === 'auto'
@@ -161,8 +161,17 @@ function localAwsSection(deps: WebPageDeps): SafeHtml {
     }</section>`;
 }
 
+/** Request ids as jitvend issues them (UUIDs) and the API accepts them in paths. */
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export async function localPage(deps: WebPageDeps, url: URL): Promise<ApiResult> {
   const selected = url.searchParams.get('request');
+  if (selected !== null && !REQUEST_ID.test(selected)) {
+    // never looked up: an over-long or odd id would only reach the store as a bad key
+    const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>jitvend local stack</title></head>
+<body><h1>Bad request</h1><p>request must be a request id (1 to 64 of A-Z a-z 0-9 _ -).</p><p><a href="/">Back to the requests</a></p></body></html>`;
+    return { statusCode: 400, headers: HEADERS, body: page.toString() };
+  }
   const [pending, recent] = await Promise.all([
     deps.store.list({ status: 'pending_approval', limit: 50 }),
     deps.store.list({ limit: 30 }),

@@ -128,7 +128,7 @@ export function requestBodyFrom(
   defaultReason?: string,
 ): RequestBody {
   const reason = options.reason ?? defaultReason;
-  if (reason === undefined) throw new UsageError('--reason is required');
+  if (reason === undefined) throw new UsageError("error: required option '--reason <text>' not specified");
   return {
     profile: options.profile,
     ...(options.allow.length ? { permissions: options.allow } : {}),

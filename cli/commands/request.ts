@@ -148,7 +148,11 @@ async function waitOrCancel(
 }
 
 /** Fetches the credentials once; a 409 right after `issued` (a race in the API) is retried briefly. */
-async function fetchCredentials(client: ApiClient, id: string, context: CliContext): Promise<Credentials> {
+export async function fetchCredentials(
+  client: ApiClient,
+  id: string,
+  context: CliContext,
+): Promise<Credentials> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await client.fetchCredentials(id);

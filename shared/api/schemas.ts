@@ -3,35 +3,89 @@
  * TypeScript types are inferred from them, and GET /openapi.json is generated from them.
  */
 import { z } from 'zod';
+import { actionProblem, LIMITS, resourceProblem, writtenSize } from '../domain/policy/patterns.ts';
 import { REQUEST_STATUSES } from '../domain/types.ts';
 
-const noSpaceOrControl = /^[^\s\p{Cc}]+$/u;
+/**
+ * Shapes of what requesters write. Actions and ARNs: printable ASCII only (no whitespace,
+ * control, zero-width or look-alike characters), in the shapes patterns.ts documents.
+ * Text approvers read (reason, context values): one line, no control, format (bidi,
+ * zero-width) or line/paragraph separator characters. Limits: docs/api-limits.md.
+ */
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+/** control, format (bidi overrides, zero-width), line and paragraph separators, lone surrogates */
+const UNSAFE_TEXT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+/** 1 to 64 of A-Z a-z 0-9 _ . - (and never `__proto__`, which a JSON object cannot hold as data) */
+export const CONTEXT_KEY = /^(?!__proto__$)[A-Za-z0-9_.-]{1,64}$/;
+export const MAX_CONTEXT_KEYS = 16;
+export const MAX_CONTEXT_VALUE_CHARS = 256;
+export const MAX_REASON_CHARS = 1000;
+
+const fromProblem =
+  (problemOf: (value: unknown) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
+    const problem = problemOf(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  };
 
 const actionPattern = z
   .string()
   .min(1)
-  .max(128)
-  .regex(noSpaceOrControl, 'must not contain whitespace or control characters')
+  .max(LIMITS.actionLength)
+  .regex(PRINTABLE_ASCII, 'must be printable ASCII with no whitespace or control characters')
+  .superRefine(fromProblem(actionProblem))
   .describe('IAM action pattern, e.g. dynamodb:GetItem or dynamodb:Get*');
 const resourcePattern = z
   .string()
   .min(1)
-  .max(2048)
-  .regex(noSpaceOrControl, 'must not contain whitespace or control characters')
+  .max(LIMITS.resourceLength)
+  .regex(PRINTABLE_ASCII, 'must be printable ASCII with no whitespace or control characters')
+  .superRefine(fromProblem(resourceProblem))
   .describe('resource ARN pattern, e.g. arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-*');
 
 export const permissionSchema = z
   .strictObject({
-    actions: z.array(actionPattern).min(1, 'must list at least one action').max(50),
-    resources: z.array(resourcePattern).min(1, 'must list at least one resource').max(50),
+    actions: z
+      .array(actionPattern)
+      .min(1, 'must list at least one action')
+      .max(LIMITS.actions, `at most ${LIMITS.actions} actions per permission`),
+    resources: z
+      .array(resourcePattern)
+      .min(1, 'must list at least one resource')
+      .max(LIMITS.resources, `at most ${LIMITS.resources} resources per permission`),
   })
   .describe('IAM actions on resources; nothing else (no NotAction, Condition, Effect)');
 
+/** Text written by the requester and shown to approvers: one line of printable characters. */
+const ONE_LINE_MESSAGE =
+  'must be one line of printable text (no line breaks, control, bidi or zero-width characters)';
+const isOneLine = (s: string) => !UNSAFE_TEXT.test(s);
+
+export const contextSchema = z
+  .record(
+    z.string().regex(CONTEXT_KEY, 'context keys are 1 to 64 of A-Z a-z 0-9 _ . -'),
+    z
+      .string()
+      .max(MAX_CONTEXT_VALUE_CHARS, `at most ${MAX_CONTEXT_VALUE_CHARS} characters`)
+      .refine(isOneLine, `a context value ${ONE_LINE_MESSAGE}`),
+  )
+  .refine((c) => Object.keys(c).length <= MAX_CONTEXT_KEYS, `at most ${MAX_CONTEXT_KEYS} keys`)
+  .describe(
+    'at most 16 labels shown to approvers as plain text (one line each), e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}',
+  );
+
 export const createRequestSchema = z.strictObject({
-  profile: z.string().min(1).max(64),
+  profile: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(PRINTABLE_ASCII, 'must be printable ASCII with no whitespace or control characters'),
   permissions: z
     .array(permissionSchema)
-    .max(20)
+    .min(1, 'must not be empty: leave permissions out to ask for the whole profile')
+    .max(LIMITS.permissions, `at most ${LIMITS.permissions} permissions per request`)
+    .refine((p) => writtenSize(p) <= LIMITS.writtenChars, {
+      message: `too large: the permissions as written must fit in ${LIMITS.writtenChars} characters of JSON (a session policy holds 2,048): request fewer actions or resources, or broader patterns`,
+    })
     .optional()
     .describe("a subset of the profile's guardrails; omitted: all of them"),
   durationSeconds: z
@@ -44,15 +98,9 @@ export const createRequestSchema = z.strictObject({
     .string()
     .trim()
     .min(1, 'must say why access is needed')
-    .max(1000)
-    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
-  context: z
-    .record(z.string().min(1).max(64), z.string().max(256))
-    .refine((c) => Object.keys(c).length <= 20, 'at most 20 entries')
-    .optional()
-    .describe(
-      'free-form labels shown to approvers, e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}',
-    ),
+    .max(MAX_REASON_CHARS)
+    .refine(isOneLine, `the reason ${ONE_LINE_MESSAGE}`),
+  context: contextSchema.optional(),
 });
 export type CreateRequestBody = z.infer<typeof createRequestSchema>;
 

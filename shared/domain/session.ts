@@ -82,3 +82,41 @@ export function sessionTagsFor(input: SessionTagInput): Record<string, string> {
     [SESSION_TAG_REQUESTER]: sanitizeTagValue(input.requester),
   };
 }
+
+/**
+ * STS packs the session policy and the session tags together into a binary form with its own
+ * limit (PackedPolicyTooLarge), which AWS does not publish. jitvend checks an estimate at preview
+ * and create, so an approver never approves what STS will refuse: the policy's characters plus
+ * every tag's key and value, counted against the same 2,048 characters STS allows the policy's
+ * plaintext alone. STS compresses both, so the margin is at least the tags' own text (about
+ * 80 characters plus the profile name and the requester). docs/api-limits.md.
+ */
+export const PACKED_SIZE_BUDGET = MAX_SESSION_POLICY_CHARS;
+
+/** The longest request id jitvend issues (a UUID): preview and create estimate with it. */
+export const REQUEST_ID_CHARS = 36;
+
+export interface PackedSizeEstimate {
+  policyChars: number;
+  tagChars: number;
+  total: number;
+  budget: number;
+}
+
+/** The estimate for a session policy (its minified JSON) with the tags it will be issued with. */
+export function estimatePackedSize(policyJson: string, tags: Record<string, string>): PackedSizeEstimate {
+  const policyChars = charCount(policyJson);
+  const tagChars = Object.entries(tags).reduce((sum, [k, v]) => sum + charCount(k) + charCount(v), 0);
+  return { policyChars, tagChars, total: policyChars + tagChars, budget: PACKED_SIZE_BUDGET };
+}
+
+/** The estimate before the request id exists: a placeholder of the longest id jitvend issues. */
+export function estimatePackedSizeForRequest(
+  policyJson: string,
+  input: Omit<SessionTagInput, 'requestId'>,
+): PackedSizeEstimate {
+  return estimatePackedSize(
+    policyJson,
+    sessionTagsFor({ ...input, requestId: 'x'.repeat(REQUEST_ID_CHARS) }),
+  );
+}

@@ -55,7 +55,7 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
     ...present.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}`),
     '',
     'Reason (written by the pipeline):',
-    indent(request.reason),
+    indent(f.reason),
     '',
     'Session policy (exactly what the credentials will allow):',
     indent(f.policy),
@@ -88,7 +88,7 @@ ${present.map(
 `,
 )}</table>
 <p style="margin:16px 0 4px;font-size:13px;color:#57606a;">Reason (written by the pipeline)</p>
-<div style="white-space:pre-wrap;background:#f6f8fa;border-radius:6px;padding:8px 12px;">${request.reason}</div>
+<div style="white-space:pre-wrap;background:#f6f8fa;border-radius:6px;padding:8px 12px;">${f.reason}</div>
 <p style="margin:16px 0 4px;font-size:13px;color:#57606a;">Session policy: exactly what the credentials will allow</p>
 <pre style="margin:0;background:#f6f8fa;border-radius:6px;padding:8px 12px;font-size:12px;overflow:auto;">${f.policy}</pre>
 <p style="margin:24px 0;"><a href="${href}" style="display:inline-block;background:#1f6feb;color:#ffffff;text-decoration:none;font-weight:600;padding:10px 18px;border-radius:6px;">Review and decide</a></p>

@@ -34,7 +34,7 @@ export function confirmationPage(input: ConfirmationPageInput): HtmlResponse {
   const canDeny = input.denyRefused === undefined;
   const title = `Approve access to ${request.profile}?`;
   const who = f.startedBy ? html`${f.startedBy}’s pipeline` : html`A pipeline`;
-  const context = Object.entries(request.context ?? {});
+  const context = f.context;
   const refusals = [input.approveRefused, canDeny ? undefined : input.denyRefused].filter(
     (why): why is string => why !== undefined,
   );
@@ -63,7 +63,7 @@ ${input.roleArn ? html`<dt>Role</dt><dd>${input.roleArn}</dd>` : ''}
 </dl>
 ${approvalsList(request)}
 <h2>Reason <small>written by the pipeline</small></h2>
-<p class="reason">${request.reason}</p>
+<p class="reason">${f.reason}</p>
 ${
   context.length > 0
     ? html`<h2>Context <small>from the pipeline</small></h2>

@@ -5,6 +5,19 @@
  */
 import type { AccessRequest } from '../domain/types.ts';
 
+/**
+ * Requester text as one line of plain text, for every place approvers read it: line breaks,
+ * tabs and other control characters become one space; format characters (bidi overrides and
+ * isolates, zero-width characters) and lone surrogates are dropped. The API refuses such
+ * text (shared/api/schemas.ts); this also holds for anything stored before it did.
+ */
+export function plainLine(text: string): string {
+  return text
+    .replace(/[\p{Cf}\p{Cs}]/gu, '')
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
+    .trim();
+}
+
 export interface RequestFacts {
   repository: string;
   branch: string;
@@ -22,15 +35,19 @@ export interface RequestFacts {
   deadline: string;
   /** the exact session policy, pretty-printed JSON */
   policy: string;
+  /** the requester's reason, one line of plain text */
+  reason: string;
+  /** the requester's context entries, each key and value one line of plain text */
+  context: [string, string][];
 }
 
 export function requestFacts(request: AccessRequest): RequestFacts {
   const claims = request.requesterClaims;
-  const run = runOf(claims);
+  const run = runOf(claims, request.requesterIssuer);
   return {
-    repository: claims.repository ?? claims.project_path ?? request.requester,
-    branch: claims.ref ?? 'unknown',
-    startedBy: claims.actor ?? claims.user_login ?? request.initiator,
+    repository: plainLine(claims.repository ?? claims.project_path ?? request.requester),
+    branch: plainLine(claims.ref ?? 'unknown'),
+    startedBy: optionalLine(claims.actor ?? claims.user_login ?? request.initiator),
     runUrl: run?.url,
     runLabel: run?.label,
     duration: formatDuration(request.durationSeconds),
@@ -38,15 +55,52 @@ export function requestFacts(request: AccessRequest): RequestFacts {
     remaining: remainingApprovals(request),
     deadline: formatInstant(request.approvalDeadline),
     policy: JSON.stringify(request.sessionPolicy, null, 2),
+    reason: plainLine(request.reason),
+    context: Object.entries(request.context ?? {}).map(([k, v]) => [plainLine(k), plainLine(v)]),
   };
 }
 
-/** GitHub Actions run URL, only for the exact shapes GitHub gives `repository` and `run_id`. */
-export function runOf(claims: Record<string, string>): { url: string; label: string } | undefined {
+function optionalLine(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : plainLine(text);
+}
+
+/**
+ * The CI run's link: GitHub Actions (`repository` + `run_id`, github.com) or a GitLab
+ * pipeline (`project_path` + `pipeline_id`, on the GitLab instance that issued the token:
+ * the host comes from the configured issuer, never from a claim). Only for the exact shapes
+ * the CI gives these claims.
+ */
+export function runOf(
+  claims: Record<string, string>,
+  issuer?: string,
+): { url: string; label: string } | undefined {
   const { repository, run_id: runId } = claims;
-  if (!repository || !runId) return undefined;
-  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d{1,20}$/.test(runId)) return undefined;
-  return { url: `https://github.com/${repository}/actions/runs/${runId}`, label: `#${runId}` };
+  if (repository && runId) {
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d{1,20}$/.test(runId)) return undefined;
+    return { url: `https://github.com/${repository}/actions/runs/${runId}`, label: `#${runId}` };
+  }
+  return gitlabPipelineOf(claims, issuer);
+}
+
+function gitlabPipelineOf(
+  claims: Record<string, string>,
+  issuer: string | undefined,
+): { url: string; label: string } | undefined {
+  const { project_path: project, pipeline_id: pipelineId } = claims;
+  if (!issuer || !project || !pipelineId || !/^\d{1,20}$/.test(pipelineId)) return undefined;
+  const segments = project.split('/');
+  if (segments.length < 2 || segments.some((s) => !/^[A-Za-z0-9_.-]+$/.test(s) || /^\.+$/.test(s)))
+    return undefined;
+  let base: URL;
+  try {
+    base = new URL(issuer);
+  } catch {
+    return undefined;
+  }
+  if (base.protocol !== 'https:' || base.username || base.password || base.search || base.hash)
+    return undefined;
+  const root = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
+  return { url: `${root}/${project}/-/pipelines/${pipelineId}`, label: `pipeline #${pipelineId}` };
 }
 
 export function formatDuration(seconds: number): string {

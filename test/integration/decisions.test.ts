@@ -4,6 +4,7 @@
  * producing exactly one outcome.
  */
 import { describe, expect, it } from 'vitest';
+import { LOCAL_ISSUER_URL } from '../../local/oidc-issuer.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
 import { api, untilStatus as until, useLocalStack } from '../helpers/in-process-stack.ts';
 
@@ -62,13 +63,13 @@ describe('human decisions', () => {
     expect(
       events.map((e) => `${e.type}:${e.actor}`).filter((e) => !e.startsWith('approvers_notified')),
     ).toEqual([
-      `request_created:repo:acme/payments:ref:refs/heads/fix`,
+      `request_created:${LOCAL_ISSUER_URL}#repo:acme/payments:ref:refs/heads/fix`,
       'decision_refused:carol',
       'decision_recorded:alice',
       'decision_refused:alice',
       'request_approved:bob',
       'credentials_issued:jitvend',
-      'credentials_delivered:repo:acme/payments:ref:refs/heads/fix',
+      `credentials_delivered:${LOCAL_ISSUER_URL}#repo:acme/payments:ref:refs/heads/fix`,
     ]);
   });
 

@@ -264,10 +264,11 @@ describe('POST /slack/interactions on the local stack', () => {
     expect(res.status).toBe(401);
   });
 
-  it('refuses a click from someone who is not an approver, tells them why, and audits it', async () => {
+  it('refuses a click from someone who is not an approver, tells them why, and writes nothing to the request (SPEC: outsiders cannot grow its audit trail)', async () => {
     const { id } = await ordersRequest();
     const { extra } = await slackMessage(id, ALICE);
     const responseUrl = String(extra?.response_url);
+    const before = await stack.runtime.store.get(id);
 
     // carol is a configured person, but not an approver of orders-it (and started the pipeline)
     expect((await click({ user: CAROL, action: 'jitvend_approve', requestId: id, responseUrl })).status).toBe(
@@ -290,12 +291,14 @@ describe('POST /slack/interactions on the local stack', () => {
         text: 'Your click changed nothing: you are not a person in the jitvend config.',
       },
     ]);
-    const refused = (await audit(id)).filter((e) => e.type === 'decision_refused');
-    expect(refused.map((e) => [e.actor, e.channel, e.detail?.code, e.detail?.via])).toEqual([
-      ['carol', 'slack', 'not_approver', CAROL],
-      ['U0NOBODY1', 'slack', 'unknown_person', 'U0NOBODY1'],
+    expect((await audit(id)).filter((e) => e.type === 'decision_refused')).toEqual([]);
+    const after = await stack.runtime.store.get(id);
+    expect(after?.status).toBe('pending_approval');
+    expect([after?.version, after?.auditCount, after?.auditHead]).toEqual([
+      before?.version,
+      before?.auditCount,
+      before?.auditHead,
     ]);
-    expect((await stack.runtime.store.get(id))?.status).toBe('pending_approval');
   });
 
   it('bob denies: the request is denied and his message says so', async () => {

@@ -57,8 +57,10 @@ describe('config file', () => {
       p.approval.minApprovals,
     ]).toEqual([900, 3600, 1800, 1]);
     expect(config.issuers).toEqual([
-      { issuer: 'https://token.actions.githubusercontent.com', audience: 'jitvend' },
+      { issuer: 'https://token.actions.githubusercontent.com', audience: 'jitvend', people: false },
     ]);
+    // requests stored before issuer-scoped identity belong to the first issuer not marked people
+    expect(config.legacyRequesterIssuer).toBe('https://token.actions.githubusercontent.com');
   });
 
   it.each([
@@ -119,5 +121,64 @@ describe('config file', () => {
     expect(() => parseConfig('profiles: {}', '/etc/jitvend.yaml')).toThrow(
       /invalid config \/etc\/jitvend\.yaml/,
     );
+  });
+});
+
+describe('config file: issuers (identity is issuer + subject)', () => {
+  const withIssuers = (issuers: string) => `issuers:\n${issuers}\n${base}`;
+
+  it('reads people: true, and attributes legacy requests to the first issuer not marked people', () => {
+    const config = parseConfig(
+      withIssuers(
+        '  - { issuer: "https://login.example.com", audience: jitvend, people: true }\n  - { issuer: "https://gitlab.example.com", audience: jitvend }',
+      ),
+      't.yaml',
+    );
+    expect(config.issuers.map((i) => [i.issuer, i.people])).toEqual([
+      ['https://login.example.com', true],
+      ['https://gitlab.example.com', false],
+    ]);
+    expect(config.legacyRequesterIssuer).toBe('https://gitlab.example.com');
+  });
+
+  it('takes legacyRequesterIssuer when it names a configured issuer', () => {
+    const text = `legacyRequesterIssuer: https://gitlab.example.com\n${withIssuers(
+      '  - { issuer: "https://token.actions.githubusercontent.com", audience: jitvend }\n  - { issuer: "https://gitlab.example.com", audience: jitvend }',
+    )}`;
+    expect(parseConfig(text, 't.yaml').legacyRequesterIssuer).toBe('https://gitlab.example.com');
+  });
+
+  it.each([
+    [
+      'the same issuer twice up to a trailing slash',
+      withIssuers(
+        '  - { issuer: "https://gitlab.example.com", audience: jitvend }\n  - { issuer: "https://gitlab.example.com/", audience: jitvend }',
+      ),
+      'issuers[1].issuer: the same issuer as issuers[0]',
+    ],
+    [
+      'the same issuer twice up to case',
+      withIssuers(
+        '  - { issuer: "https://GitLab.example.com", audience: jitvend }\n  - { issuer: "https://gitlab.example.com", audience: jitvend }',
+      ),
+      'issuers[1].issuer: the same issuer as issuers[0]',
+    ],
+    [
+      'an issuer with a fragment (it would make issuer#subject ambiguous)',
+      withIssuers('  - { issuer: "https://idp.example.com/#x", audience: jitvend }'),
+      'issuers[0].issuer: must be an issuer URL with no "#", "?" or whitespace',
+    ],
+    [
+      'people given as a string',
+      withIssuers('  - { issuer: "https://idp.example.com", audience: jitvend, people: "true" }'),
+      'issuers[0].people',
+    ],
+    [
+      'a legacyRequesterIssuer that is not configured',
+      `legacyRequesterIssuer: https://elsewhere.example.com\n${base}`,
+      'legacyRequesterIssuer: must be one of issuers[].issuer',
+    ],
+  ])('refuses %s, naming the field', (_name, text, expected) => {
+    expect(problemsOf(text).join('\n')).toContain(expected);
   });
 });

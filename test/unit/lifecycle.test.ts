@@ -44,6 +44,7 @@ describe('request lifecycle (SPEC.md)', () => {
     ['pending_approval', 'cancelled'],
     ['approved', 'cancelled'],
     ['issued', 'revoked'],
+    ['issued', 'released'],
     ['approved', 'failed'],
   ] as const)('allows %s → %s', (from, to) => {
     expect(canTransition(from, to)).toBe(true);
@@ -53,6 +54,8 @@ describe('request lifecycle (SPEC.md)', () => {
     ['pending_approval', 'issued'],
     ['issued', 'cancelled'],
     ['approved', 'revoked'],
+    ['approved', 'released'],
+    ['pending_approval', 'released'],
     ['issued', 'approved'],
   ] as const)('refuses %s → %s', (from, to) => {
     expect(canTransition(from, to)).toBe(false);
@@ -66,7 +69,15 @@ describe('request lifecycle (SPEC.md)', () => {
 
   it('never changes a terminal state again', () => {
     const terminal = REQUEST_STATUSES.filter(isTerminal);
-    expect(terminal.sort()).toEqual(['cancelled', 'denied', 'expired', 'failed', 'revoked', 'timed_out']);
+    expect(terminal.sort()).toEqual([
+      'cancelled',
+      'denied',
+      'expired',
+      'failed',
+      'released',
+      'revoked',
+      'timed_out',
+    ]);
     for (const from of terminal)
       for (const to of REQUEST_STATUSES) expect(canTransition(from, to)).toBe(false);
   });

@@ -57,11 +57,11 @@ function jwksEndpoint(jwks: () => unknown) {
 
 describe('OidcVerifier', () => {
   describe('a valid token', () => {
-    it('gives the principal: sub as id, the issuer and every claim', async () => {
+    it('gives the principal: the issuer and the sub together, and every claim', async () => {
       const token = await idp.sign({ repository: 'acme/orders', ref: 'refs/heads/main', actor: 'alice' });
       const principal = await verifier().verify(`Bearer ${token}`);
       expect(principal).toEqual({
-        id: 'repo:acme/orders:ref:refs/heads/main',
+        subject: 'repo:acme/orders:ref:refs/heads/main',
         issuer: ISSUER,
         claims: expect.objectContaining({ repository: 'acme/orders', actor: 'alice', aud: 'jitvend' }),
       });
@@ -229,28 +229,39 @@ describe('OidcVerifier', () => {
     });
   });
 
-  describe('person from email', () => {
+  describe('person from email (issuers marked people only)', () => {
     const people = { alice: { email: 'alice@example.com' }, bob: { email: 'bob@example.com' } };
+    const peopleIssuer = () =>
+      verifier({
+        people,
+        issuers: [{ issuer: ISSUER, audience: 'jitvend', jwks: idp.jwks(), people: true }],
+      });
 
     it('acts as the configured person whose email matches', async () => {
       const token = await idp.sign({ email: 'Alice@Example.com', email_verified: true });
-      await expect(verifier({ people }).verify(token)).resolves.toMatchObject({ person: 'alice' });
+      await expect(peopleIssuer().verify(token)).resolves.toMatchObject({ person: 'alice' });
     });
 
     it('also when email_verified is absent', async () => {
       const token = await idp.sign({ email: 'bob@example.com' });
-      await expect(verifier({ people }).verify(token)).resolves.toMatchObject({ person: 'bob' });
+      await expect(peopleIssuer().verify(token)).resolves.toMatchObject({ person: 'bob' });
+    });
+
+    it('never from an issuer not marked people, whatever its token claims', async () => {
+      const token = await idp.sign({ email: 'alice@example.com', email_verified: true });
+      const principal = await verifier({ people }).verify(token);
+      expect(principal.person).toBeUndefined();
     });
 
     it('not when email_verified is false', async () => {
       const token = await idp.sign({ email: 'alice@example.com', email_verified: false });
-      const principal = await verifier({ people }).verify(token);
+      const principal = await peopleIssuer().verify(token);
       expect(principal.person).toBeUndefined();
     });
 
     it('not for an unknown email', async () => {
       const token = await idp.sign({ email: 'mallory@example.com' });
-      const principal = await verifier({ people }).verify(token);
+      const principal = await peopleIssuer().verify(token);
       expect(principal.person).toBeUndefined();
     });
   });

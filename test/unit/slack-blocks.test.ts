@@ -89,13 +89,13 @@ describe('the approval request message', () => {
 
   it('names the repository, branch, actor, run, reason, duration, approvals and deadline', () => {
     const text = allText(message);
-    expect(text).toContain('*Repository*\nacme/orders');
-    expect(text).toContain('*Branch*\nrefs/heads/feature');
-    expect(text).toContain('*Started by*\ncarol');
+    expect(text).toContain('Repository\nacme/orders');
+    expect(text).toContain('Branch\nrefs/heads/feature');
+    expect(text).toContain('Started by\ncarol');
     expect(text).toContain('<https://github.com/acme/orders/actions/runs/9876543210|#9876543210>');
-    expect(text).toContain('*Reason*\nnightly integration tests of the orders service');
-    expect(text).toContain('*Duration*\n30 min');
-    expect(text).toContain('*Approvals*\n0 of 1');
+    expect(text).toContain('Reason\nnightly integration tests of the orders service');
+    expect(text).toContain('Duration\n30 min');
+    expect(text).toContain('Approvals\n0 of 1');
     expect(text).toContain(`<!date^${Date.parse('2026-11-24T10:20:00.000Z') / 1000}^`);
     expect(text).toContain('|2026-11-24T10:20:00.000Z>');
     expect(text).toContain('Approval needed: orders-it');

@@ -3,11 +3,20 @@
  * Approve / Deny buttons, the same message once decided, and the ephemeral answers.
  * Buttons carry the request id only: never a task token, never anything secret.
  *
- * Everything a pipeline controls (reason, claims, context, policy) is escaped for mrkdwn
- * (`&`, `<`, `>`), so it can never become a mention (`<!channel>`) or a disguised link.
+ * Everything a pipeline controls is shown as plain text: reason, context and claims go into
+ * `plain_text` objects, one line each (no line break can forge a section, no `*bold*`), with
+ * `&`, `<` and `>` escaped as Slack asks for all text (so no `<!channel>`, `<@U...>` or
+ * `<http...|...>` either); the policy sits in a code block escaped the same way. Only text
+ * jitvend writes itself is mrkdwn.
  */
 import type { AccessRequest } from '../../domain/types.ts';
-import { approvalsSoFar, formatDuration, remainingApprovals, runOf } from '../../web/request-facts.ts';
+import {
+  approvalsSoFar,
+  formatDuration,
+  plainLine,
+  remainingApprovals,
+  runOf,
+} from '../../web/request-facts.ts';
 
 export const SLACK_ACTION = {
   approve: 'jitvend_approve',
@@ -87,7 +96,11 @@ export function decisionMessage(
   return {
     text: fallback(`${line}. jitvend request for ${request.profile}: ${summaryLine(request)}`),
     blocks: [
-      { type: 'section', block_id: 'jitvend_status', text: mrkdwn(`${emoji} *${escapeMrkdwn(line)}*`) },
+      {
+        type: 'section',
+        block_id: 'jitvend_status',
+        text: mrkdwn(`${emoji} *${escapeMrkdwn(neutralMarks(line))}*`),
+      },
       ...requestBlocks(request),
       ...(outcome === 'recorded' ? [decisionButtons(request)] : []),
       // once approved, approvers can stop the session early from the same message
@@ -105,7 +118,7 @@ export function revokedMessage(request: AccessRequest, person: string): SlackMes
       {
         type: 'section',
         block_id: 'jitvend_status',
-        text: mrkdwn(`:octagonal_sign: *${escapeMrkdwn(line)}*`),
+        text: mrkdwn(`:octagonal_sign: *${escapeMrkdwn(neutralMarks(line))}*`),
       },
       ...requestBlocks(request),
     ],
@@ -163,7 +176,7 @@ export function decisionLine(request: AccessRequest, outcome: DecisionOutcome, p
     }
     case 'denied': {
       const deny = request.approvals.findLast((a) => a.decision === 'deny' && a.person === person);
-      return `Denied by ${person}${deny?.reason ? `: ${deny.reason}` : ''}`;
+      return `Denied by ${person}${deny?.reason ? `: ${plainLine(deny.reason)}` : ''}`;
     }
     case 'recorded': {
       const remaining = remainingApprovals(request);
@@ -186,8 +199,10 @@ function requestBlocks(request: AccessRequest): SlackBlock[] {
     field('Branch', claims.ref ?? 'unknown'),
     field('Started by', claims.actor ?? claims.user_login ?? request.initiator ?? 'unknown'),
   ];
-  const run = runOf(claims)?.url;
-  if (run) fields.push(mrkdwn(`*Run*\n<${run}|#${claims.run_id}>`));
+  const run = runOf(claims, request.requesterIssuer);
+  // runOf admits only the CIs' exact shapes (owner/repo, group/project and digits) and a
+  // configured issuer's https URL: safe inside a link
+  if (run) fields.push(mrkdwn(`*Run*\n<${run.url}|${escapeMrkdwn(run.label)}>`));
   fields.push(
     field('Duration', formatDuration(request.durationSeconds)),
     field('Approvals', approvalsSoFar(request)),
@@ -203,16 +218,17 @@ function requestBlocks(request: AccessRequest): SlackBlock[] {
     {
       type: 'section',
       block_id: 'jitvend_reason',
-      text: mrkdwn(`*Reason*\n${escapedWithin(request.reason, SLACK_LIMITS.sectionText - 12)}`),
+      text: plain(`Reason\n${escapedWithin(plainLine(request.reason), SLACK_LIMITS.sectionText - 7)}`),
     },
   ];
   const context = Object.entries(request.context ?? {});
   if (context.length > 0) {
-    const lines = context.map(([k, v]) => `${k}: ${v}`).join('\n');
+    // one line per entry, each key and value one line of plain text: nothing can start a new line
+    const lines = context.map(([k, v]) => `${plainLine(k)}: ${plainLine(v)}`).join('\n');
     blocks.push({
       type: 'section',
       block_id: 'jitvend_context',
-      text: mrkdwn(`*Context*\n${escapedWithin(lines, SLACK_LIMITS.sectionText - 12)}`),
+      text: plain(`${CONTEXT_TITLE}${escapedWithin(lines, SLACK_LIMITS.sectionText - CONTEXT_TITLE.length)}`),
     });
   }
   blocks.push({ type: 'section', block_id: 'jitvend_policy', text: mrkdwn(policySection(request)) });
@@ -253,6 +269,7 @@ function decisionButtons(request: AccessRequest): SlackBlock {
   };
 }
 
+const CONTEXT_TITLE = 'Context (from the pipeline)\n';
 const POLICY_TITLE = '*Session policy* (exactly what the credentials will allow)\n';
 const FENCE = '```';
 
@@ -318,9 +335,10 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+/** A labelled fact as plain text: the value (often pipeline-controlled) on one line, never markup. */
 function field(label: string, value: string): TextObject {
-  const head = `*${label}*\n`;
-  return mrkdwn(`${head}${escapedWithin(value, SLACK_LIMITS.field - head.length)}`);
+  const head = `${label}\n`;
+  return plain(`${head}${escapedWithin(plainLine(value), SLACK_LIMITS.field - head.length)}`);
 }
 
 function mrkdwn(text: string): TextObject {
@@ -331,8 +349,17 @@ function plain(text: string): PlainText {
   return { type: 'plain_text', text, emoji: false };
 }
 
+/** The notification text (read as mrkdwn by Slack): one line, escaped, formatting marks neutralised. */
 function fallback(text: string): string {
-  return escapedWithin(text, SLACK_LIMITS.fallbackText);
+  return escapedWithin(neutralMarks(plainLine(text)), SLACK_LIMITS.fallbackText);
+}
+
+/**
+ * mrkdwn has no escape for `*`, `_`, `~` and `` ` ``: in the one place where pipeline text must
+ * be mrkdwn (the notification fallback), they become their full-width look-alikes.
+ */
+function neutralMarks(text: string): string {
+  return text.replace(/[*_~`]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
 }
 
 /** Escaped for mrkdwn within `max` characters, never cutting a character or an entity; `…` when cut. */

@@ -22,6 +22,9 @@ import {
   type OutsideWitness,
   patternsMeet,
   type Rectangle,
+  spend,
+  WorkBudgetExceededError,
+  withWorkBudget,
 } from './glob.ts';
 import {
   actionProblem,
@@ -30,10 +33,21 @@ import {
   normalizeActionCase,
   quote,
   resourceProblem,
+  writtenSize,
 } from './patterns.ts';
 
 /** STS's limit on an inline session policy, in characters of minified JSON. */
 export const SESSION_POLICY_MAX_LENGTH = 2048;
+
+/**
+ * Work bounds, in elementary steps (automaton steps, product states, pattern comparisons; see
+ * glob.ts). Checking containment is refused beyond CHECK_WORK_STEPS (a 400 that says so);
+ * minimising stops improving the policy after MINIMISE_WORK_STEPS and keeps the exact union it
+ * has. Together they keep one request's policy work to a few hundred milliseconds of one core,
+ * whatever the body (bench/worst-body.ts measures it; docs/api-limits.md).
+ */
+export const CHECK_WORK_STEPS = 1_500_000;
+export const MINIMISE_WORK_STEPS = 600_000;
 
 export interface BuiltSessionPolicy {
   policy: PolicyDocument;
@@ -65,22 +79,30 @@ export function buildSessionPolicy(
   profile: GuardrailProfile,
   requested?: readonly Permission[],
 ): BuiltSessionPolicy {
+  const wholeGuardrails = requested === undefined;
+  if (wholeGuardrails) {
+    // a pure function of the profile (config, loaded once): built once per profile
+    const known = wholeProfilePolicies.get(profile);
+    if (known) return structuredClone(known);
+  }
   const guardrails = normalizeGuardrails(profile);
-  const wholeGuardrails = requested === undefined || (Array.isArray(requested) && requested.length === 0);
   const permissions = wholeGuardrails ? guardrails : normalizeRequested(requested);
   const literalGuardrails: Rectangle[] = guardrails.map((g) => ({
     actions: g.actions.filter(isLiteralAction),
     resources: g.resources,
   }));
-  permissions.forEach((permission, index) => {
-    for (const action of permission.actions) {
-      for (const resource of permission.resources) {
-        // the guardrails are trivially inside themselves
-        if (!wholeGuardrails) checkInside(profile, guardrails, index, action, resource);
-        if (profile.allowEscalation !== true)
-          checkEscalation(profile, literalGuardrails, index, action, resource);
+  withWorkBudget(CHECK_WORK_STEPS, () => {
+    permissions.forEach((permission, index) => {
+      for (const action of permission.actions) {
+        for (const resource of permission.resources) {
+          spend(1);
+          // the guardrails are trivially inside themselves
+          if (!wholeGuardrails) checkInside(profile, guardrails, index, action, resource);
+          if (profile.allowEscalation !== true)
+            checkEscalation(profile, literalGuardrails, index, action, resource);
+        }
       }
-    }
+    });
   });
   const statements = minimalStatements(permissions);
   const policy: PolicyDocument = { Version: '2012-10-17', Statement: statements.map(toStatement) };
@@ -91,8 +113,12 @@ export function buildSessionPolicy(
       { extra: { length: json.length, limit: SESSION_POLICY_MAX_LENGTH } },
     );
   }
-  return { policy, json, permissions: statements };
+  const built = { policy, json, permissions: statements };
+  if (wholeGuardrails) wholeProfilePolicies.set(profile, structuredClone(built));
+  return built;
 }
+
+const wholeProfilePolicies = new WeakMap<GuardrailProfile, BuiltSessionPolicy>();
 
 /**
  * Problems of a profile's guardrails, for config validation (empty when fine): malformed or
@@ -184,6 +210,11 @@ function normalizeGuardrails(profile: GuardrailProfile): Permission[] {
 
 function normalizeRequested(requested: unknown): Permission[] {
   if (!Array.isArray(requested)) throw new ValidationError('permissions: must be a list');
+  if (requested.length === 0) {
+    throw new ValidationError(
+      'permissions: must not be empty: leave permissions out to ask for the whole profile',
+    );
+  }
   if (requested.length > LIMITS.permissions) {
     throw new ValidationError(
       `permissions: at most ${LIMITS.permissions} permissions per request, got ${requested.length}`,
@@ -192,6 +223,13 @@ function normalizeRequested(requested: unknown): Permission[] {
   const problems = requested.flatMap((p: unknown, i) => permissionProblems(p, `permissions[${i}]`));
   if (problems.length > 0) {
     throw new ValidationError(problems.join('; '), { extra: { problems } });
+  }
+  const written = writtenSize(requested as Permission[]);
+  if (written > LIMITS.writtenChars) {
+    throw new PolicyTooLargeError(
+      `permissions: too large: ${written} characters as written, at most ${LIMITS.writtenChars} (a session policy holds ${SESSION_POLICY_MAX_LENGTH}): request fewer actions or resources, or broader patterns`,
+      { extra: { length: written, limit: LIMITS.writtenChars } },
+    );
   }
   return (requested as Permission[]).map(normalizePermission);
 }
@@ -272,6 +310,12 @@ function decide<T>(index: number, action: string, resource: string, run: () => T
   try {
     return run();
   } catch (error) {
+    if (error instanceof WorkBudgetExceededError) {
+      throw new ValidationError(
+        `the request is too complex to check against the guardrails within jitvend's work bound (reached at permission ${index}, action ${quote(action)}, resource ${quote(resource)}): request fewer actions or resources, or use fewer wildcards`,
+        { cause: error, extra: { permission: index } },
+      );
+    }
     if (error instanceof GlobTooComplexError) {
       throw new ValidationError(
         `permission ${index}: action ${action} on resource ${resource} uses too many wildcards to be checked against the guardrails; use fewer wildcards`,
@@ -391,18 +435,43 @@ function minimalStatements(permissions: readonly Permission[]): Permission[] {
   const pairs = [...unique.values()].sort(
     (x, y) => byAction(x.action, y.action) || byString(x.resource, y.resource),
   );
-  const actionsMeet = (a: string, b: string) => patternsMeet(a, b, CI);
-  const resourcesMeet = (a: string, b: string) => patternsMeet(a, b);
+  const actionsMeet = memoPairs((a, b) => patternsMeet(a, b, CI));
+  const resourcesMeet = memoPairs((a, b) => patternsMeet(a, b));
   const kept = new Set(pairs);
-  for (const pair of pairs) {
-    const relevant = [...kept].filter(
-      (o) => o !== pair && actionsMeet(o.action, pair.action) && resourcesMeet(o.resource, pair.resource),
-    );
-    if (relevant.length === 0) continue;
-    const byActionOf = new Map<string, string[]>();
-    for (const o of relevant) byActionOf.set(o.action, [...(byActionOf.get(o.action) ?? []), o.resource]);
-    const rectangles = [...byActionOf].map(([a, resources]) => ({ actions: [a], resources }));
-    if (findOutsideRectangles(pair.action, pair.resource, rectangles) === undefined) kept.delete(pair);
+  /** the kept pairs by action, so a pair is compared only with pairs whose action meets its own */
+  const keptByAction = new Map<string, Set<Pair>>();
+  for (const p of pairs) keptByAction.set(p.action, (keptByAction.get(p.action) ?? new Set()).add(p));
+  try {
+    // bounded: past MINIMISE_WORK_STEPS the pairs not yet tried stay (the union is the same,
+    // only less compact); deterministic, since steps are counted, not timed
+    withWorkBudget(MINIMISE_WORK_STEPS, () => {
+      for (const pair of pairs) {
+        const byActionOf = new Map<string, string[]>();
+        spend(COMPARISON_STEPS * keptByAction.size);
+        for (const [action, group] of keptByAction) {
+          if (!actionsMeet(action, pair.action)) continue;
+          spend(COMPARISON_STEPS * group.size);
+          for (const o of group) {
+            if (o === pair || !resourcesMeet(o.resource, pair.resource)) continue;
+            byActionOf.set(o.action, [...(byActionOf.get(o.action) ?? []), o.resource]);
+          }
+        }
+        if (byActionOf.size === 0) continue;
+        const rectangles = [...byActionOf].map(([a, resources]) => ({ actions: [a], resources }));
+        try {
+          if (findOutsideRectangles(pair.action, pair.resource, rectangles) === undefined) {
+            kept.delete(pair);
+            keptByAction.get(pair.action)!.delete(pair);
+          }
+        } catch (error) {
+          // one search too complex to finish: keep that pair (the union stays exact)
+          if (error instanceof WorkBudgetExceededError || !(error instanceof GlobTooComplexError))
+            throw error;
+        }
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof WorkBudgetExceededError)) throw error;
   }
   const remaining = [...kept];
   const byResources = group(
@@ -428,6 +497,23 @@ function minimalStatements(permissions: readonly Permission[]): Permission[] {
   const a = sorted(byResources);
   const b = sorted(byActions);
   return JSON.stringify(a.map(toStatement)).length <= JSON.stringify(b.map(toStatement)).length ? a : b;
+}
+
+/** what one comparison of two patterns (a memo lookup) costs, in automaton steps */
+const COMPARISON_STEPS = 4;
+
+/** A symmetric two-argument predicate remembered for one minimisation. */
+function memoPairs(fn: (a: string, b: string) => boolean): (a: string, b: string) => boolean {
+  const memo = new Map<string, boolean>();
+  return (a, b) => {
+    const key = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+    let known = memo.get(key);
+    if (known === undefined) {
+      known = fn(a, b);
+      memo.set(key, known);
+    }
+    return known;
+  };
 }
 
 function statementKey(s: Permission): string {

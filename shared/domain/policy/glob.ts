@@ -20,11 +20,75 @@ export interface GlobOptions {
 
 /** The search met more automaton states than its budget: the patterns are too complex to decide. */
 export class GlobTooComplexError extends Error {
-  override readonly name = 'GlobTooComplexError';
+  override readonly name: string = 'GlobTooComplexError';
 }
 
 /** Upper bound on the product states one decision may visit before giving up (see GlobTooComplexError). */
 export const MAX_SEARCH_STATES = 100_000;
+
+/**
+ * Bounded work. Every search, automaton step and match below spends elementary steps from the
+ * budget of the policy decision in progress (set with `withWorkBudget`); when it runs out, the
+ * decision stops with WorkBudgetExceededError instead of holding the process. The steps are
+ * counted, not timed, so the outcome is the same on a fast or a loaded machine.
+ */
+export class WorkBudgetExceededError extends GlobTooComplexError {
+  override readonly name = 'WorkBudgetExceededError';
+}
+
+let budget: { left: number; limit: number; seen: Set<string> } | undefined;
+
+/** Runs `fn` (synchronous) with `steps` elementary steps to spend; nested budgets spend from both. */
+export function withWorkBudget<T>(steps: number, fn: () => T): T {
+  const outer = budget;
+  const inner = { left: Math.min(steps, outer?.left ?? steps), limit: steps, seen: new Set<string>() };
+  budget = inner;
+  try {
+    return fn();
+  } finally {
+    budget = outer;
+    if (outer) outer.left -= inner.limit - Math.max(inner.left, 0);
+  }
+}
+
+/** Every step ever spent (budget or not): memoised answers record what they cost from it. */
+let spentTotal = 0;
+
+/** Spends `steps` from the budget in progress (none: free); throws WorkBudgetExceededError when it runs out. */
+export function spend(steps: number): void {
+  spentTotal += steps;
+  if (budget === undefined) return;
+  budget.left -= steps;
+  if (budget.left < 0) {
+    throw new WorkBudgetExceededError(`checking the policy needed more than ${budget.limit} steps of work`);
+  }
+}
+
+/**
+ * A memoised answer charges what computing it cost, every time it is used: so the work counted
+ * for a request, and where a budget runs out, never depend on what earlier requests left in the
+ * caches (the same body always gets the same answer and the same policy).
+ */
+interface Costed<T> {
+  value: T;
+  cost: number;
+}
+
+function costed<T>(key: string, compute: () => T): Costed<T> {
+  const before = spentTotal;
+  const value = compute();
+  budget?.seen.add(key);
+  return { value, cost: spentTotal - before };
+}
+
+/** A remembered answer: free when this budget already paid for it, else charged what it cost. */
+function charged<T>(key: string, known: Costed<T>): T {
+  if (budget !== undefined && !budget.seen.has(key)) {
+    spend(known.cost);
+    budget.seen.add(key);
+  }
+  return known.value;
+}
 
 const fold = (s: string, ci: boolean): string => (ci ? s.toLowerCase() : s);
 
@@ -52,7 +116,9 @@ export function globMatches(pattern: string, value: string, options: GlobOptions
   let vi = 0;
   let starP = -1;
   let starV = 0;
+  let steps = p.length + v.length;
   while (vi < v.length) {
+    steps++;
     const t = p[pi];
     if (t === '*') {
       starP = pi++;
@@ -68,6 +134,7 @@ export function globMatches(pattern: string, value: string, options: GlobOptions
     }
   }
   while (p[pi] === '*') pi++;
+  spend(steps);
   return pi === p.length;
 }
 
@@ -119,6 +186,8 @@ class LazyDfa {
   }
 
   step(id: number, ch: string): number {
+    // charged whether or not the transition is known yet (see `costed`)
+    spend(this.sets[id]!.length + 1 + (this.tokens.length >> 4));
     const memo = this.transitions[id]!;
     const known = memo.get(ch);
     if (known !== undefined) return known;
@@ -156,6 +225,7 @@ class LazyDfa {
     const key = set.join(',');
     const known = this.ids.get(key);
     if (known !== undefined) return known;
+    internedWeight += set.length + 1;
     const id = this.sets.length;
     this.sets.push(set);
     this.ids.set(key, id);
@@ -169,11 +239,17 @@ class LazyDfa {
 /** Compiled automata are pure functions of the (folded) pattern: keep them across calls. */
 const dfaCache = new Map<string, LazyDfa>();
 const DFA_CACHE_LIMIT = 4_000;
+/** positions held by all interned automaton states: bounds the cache's memory, whatever the patterns */
+let internedWeight = 0;
+const INTERNED_WEIGHT_LIMIT = 4_000_000;
 
 function dfaFor(folded: string): LazyDfa {
   let dfa = dfaCache.get(folded);
   if (!dfa) {
-    if (dfaCache.size >= DFA_CACHE_LIMIT) dfaCache.clear();
+    if (dfaCache.size >= DFA_CACHE_LIMIT || internedWeight > INTERNED_WEIGHT_LIMIT) {
+      dfaCache.clear();
+      internedWeight = 0;
+    }
     dfa = new LazyDfa(folded);
     dfaCache.set(folded, dfa);
   }
@@ -236,6 +312,7 @@ function explore(
   seen.set(stateKey(start), 0);
   for (let head = 0; head < states.length; head++) {
     const state = states[head]!;
+    spend(dfas.length * (alphabet.length + 1));
     const decision = visit(state, wordOf(head));
     if (decision === 'stop') return;
     if (decision === 'skip') continue;
@@ -277,15 +354,15 @@ export function findUncovered(
   const ci = options.caseInsensitive ?? false;
   const key = JSON.stringify([ci, pattern, [...new Set(cover)].sort()]);
   const known = uncovered.get(key);
-  if (known !== undefined) return known ?? undefined;
-  const found = searchUncovered(pattern, cover, ci);
+  if (known !== undefined) return charged(key, known);
+  const found = costed(key, () => searchUncovered(pattern, cover, ci));
   if (uncovered.size >= DFA_CACHE_LIMIT * 4) uncovered.clear();
-  uncovered.set(key, found ?? null);
-  return found;
+  uncovered.set(key, found);
+  return found.value;
 }
 
 /** findUncovered's answers: pure functions of their arguments, and the same guardrails come back. */
-const uncovered = new Map<string, string | null>();
+const uncovered = new Map<string, Costed<string | undefined>>();
 
 function searchUncovered(pattern: string, cover: readonly string[], ci: boolean): string | undefined {
   const options = { caseInsensitive: ci };
@@ -352,7 +429,7 @@ export function globsIntersect(a: string, b: string, options: GlobOptions = {}):
   return findCommon([a, b], options) !== undefined;
 }
 
-const intersections = new Map<string, boolean>();
+const intersections = new Map<string, Costed<boolean>>();
 
 /**
  * globsIntersect, remembered across calls (the same guardrails are compared again and again).
@@ -361,13 +438,12 @@ export function patternsMeet(a: string, b: string, options: GlobOptions = {}): b
   const ci = options.caseInsensitive ?? false;
   const [x, y] = [fold(a, ci), fold(b, ci)].sort();
   const key = JSON.stringify([x, y]);
-  let meet = intersections.get(key);
-  if (meet === undefined) {
-    if (intersections.size >= DFA_CACHE_LIMIT * 4) intersections.clear();
-    meet = findCommon([x!, y!]) !== undefined;
-    intersections.set(key, meet);
-  }
-  return meet;
+  const known = intersections.get(key);
+  if (known !== undefined) return charged(key, known);
+  if (intersections.size >= DFA_CACHE_LIMIT * 4) intersections.clear();
+  const meet = costed(key, () => findCommon([x!, y!]) !== undefined);
+  intersections.set(key, meet);
+  return meet.value;
 }
 
 const actionsMeet = (a: string, b: string): boolean => patternsMeet(a, b, { caseInsensitive: true });
@@ -403,26 +479,9 @@ export function findOutsideRectangles(
   rectangles: readonly Rectangle[],
   options: { onlyActions?: readonly string[] } = {},
 ): OutsideWitness | undefined {
-  const folded = action.toLowerCase();
-  const requested = dfaFor(folded);
-  // only patterns that share an action with the request can matter: leaving the others out of
-  // the product keeps the search small without changing its answer
-  const meets = (p: string) => actionsMeet(folded, p.toLowerCase());
+  const { filteredOut, classes, fresh } = actionClasses(action, rectangles, options.onlyActions);
+  if (filteredOut) return undefined;
   const filtered = options.onlyActions !== undefined;
-  const filters = (options.onlyActions ?? []).filter(meets).map((p) => dfaFor(p.toLowerCase()));
-  if (filtered && filters.length === 0) return undefined;
-  const guard: LazyDfa[] = [];
-  const owner: number[] = [];
-  rectangles.forEach((r, i) => {
-    for (const a of new Set(r.actions.map((x) => x.toLowerCase()))) {
-      if (!meets(a)) continue;
-      guard.push(dfaFor(a));
-      owner.push(i);
-    }
-  });
-  const dfas = [requested, ...filters, ...guard];
-  const offset = 1 + filters.length;
-  const { alphabet, fresh } = alphabetOf(dfas);
   // fast path: the request with its wildcards filled in is often already outside
   const x0 = instantiate(action, fresh);
   const passes0 =
@@ -436,6 +495,76 @@ export function findOutsideRectangles(
       return { action: hasWildcard(action) ? x0.toLowerCase() : action, resource: r0, statements: matching };
     }
   }
+  for (const { action: x, statements } of classes) {
+    const cover = statements.flatMap((i) => rectangles[i]!.resources);
+    const r = findUncovered(resource, cover);
+    if (r !== undefined) {
+      const literal = !hasWildcard(action) ? action : x;
+      return { action: literal, resource: r, statements };
+    }
+  }
+  return undefined;
+}
+
+interface ActionClasses {
+  /** `onlyActions` was given and none of it meets the action: nothing to check */
+  filteredOut: boolean;
+  /** each distinct set S of rectangles whose actions match some action of the pattern, with the shortest such action */
+  classes: { action: string; statements: number[] }[];
+  /** a character in none of the patterns involved (for the fast path's witness) */
+  fresh: string;
+}
+
+/** actionClasses' answers per rectangles list (the builder checks every pair against the same guardrails) */
+const classesByRectangles = new WeakMap<readonly Rectangle[], Map<string, ActionClasses>>();
+
+/**
+ * The classes of the requested action pattern against the rectangles' action patterns: they
+ * depend on the action alone, never on the resource, so they are computed once per action.
+ */
+function actionClasses(
+  action: string,
+  rectangles: readonly Rectangle[],
+  onlyActions: readonly string[] | undefined,
+): ActionClasses {
+  let memo = classesByRectangles.get(rectangles);
+  if (!memo) {
+    memo = new Map();
+    classesByRectangles.set(rectangles, memo);
+  }
+  const key = `${action.toLowerCase()}\u0000${onlyActions?.join('\u0000') ?? ''}\u0000${onlyActions === undefined}`;
+  const known = memo.get(key);
+  if (known) return known;
+  const computed = computeActionClasses(action, rectangles, onlyActions);
+  memo.set(key, computed);
+  return computed;
+}
+
+function computeActionClasses(
+  action: string,
+  rectangles: readonly Rectangle[],
+  onlyActions: readonly string[] | undefined,
+): ActionClasses {
+  const folded = action.toLowerCase();
+  const requested = dfaFor(folded);
+  // only patterns that share an action with the request can matter: leaving the others out of
+  // the product keeps the search small without changing its answer
+  const meets = (p: string) => actionsMeet(folded, p.toLowerCase());
+  const filtered = onlyActions !== undefined;
+  const filters = (onlyActions ?? []).filter(meets).map((p) => dfaFor(p.toLowerCase()));
+  if (filtered && filters.length === 0) return { filteredOut: true, classes: [], fresh: '' };
+  const guard: LazyDfa[] = [];
+  const owner: number[] = [];
+  rectangles.forEach((r, i) => {
+    for (const a of new Set(r.actions.map((x) => x.toLowerCase()))) {
+      if (!meets(a)) continue;
+      guard.push(dfaFor(a));
+      owner.push(i);
+    }
+  });
+  const dfas = [requested, ...filters, ...guard];
+  const offset = 1 + filters.length;
+  const { alphabet, fresh } = alphabetOf(dfas);
   /** each distinct set S of matching rectangles, with the shortest action reaching it */
   const classes = new Map<string, { action: string; statements: number[] }>();
   explore(dfas, alphabet, (state, word) => {
@@ -452,13 +581,5 @@ export function findOutsideRectangles(
     }
     return 'expand';
   });
-  for (const { action: x, statements } of classes.values()) {
-    const cover = statements.flatMap((i) => rectangles[i]!.resources);
-    const r = findUncovered(resource, cover);
-    if (r !== undefined) {
-      const literal = !hasWildcard(action) ? action : x;
-      return { action: literal, resource: r, statements };
-    }
-  }
-  return undefined;
+  return { filteredOut: false, classes: [...classes.values()], fresh };
 }

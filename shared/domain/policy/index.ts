@@ -37,4 +37,4 @@ export {
   type OutsideWitness,
   type Rectangle,
 } from './glob.ts';
-export { actionProblem, LIMITS, resourceProblem } from './patterns.ts';
+export { actionProblem, LIMITS, resourceProblem, writtenSize } from './patterns.ts';

@@ -13,19 +13,32 @@
  * policy variables (`${...}`): a session policy has no business depending on request context.
  */
 
+/**
+ * How big a request may be, derived from what STS can issue: a session policy holds 2,048
+ * characters of minified JSON, so nothing much bigger can ever become credentials. These
+ * bounds are checked at the edge (shared/api/schemas.ts) before any containment work, and
+ * again here for guardrails. See docs/api-limits.md.
+ */
 export const LIMITS = {
-  /** permissions in one request */
-  permissions: 25,
+  /** permissions in one request (a statement needs at least 49 characters: at most 41 fit in 2,048) */
+  permissions: 20,
   /** actions in one permission (or one guardrail statement) */
   actions: 50,
   /** resources in one permission (or one guardrail statement) */
   resources: 50,
   /** guardrail statements in one profile */
   guardrails: 100,
-  /** longest action pattern */
+  /** longest action pattern (IAM's longest action names are under 100 characters) */
   actionLength: 128,
-  /** longest resource pattern (a session policy holds 2,048 characters in all) */
+  /** longest resource pattern (half of what a whole session policy may hold) */
   resourceLength: 1024,
+  /**
+   * The requested permissions as written (their minified JSON, each permission's repeated
+   * strings counted once): at most twice what a session policy holds. Minimising merges
+   * and drops covered pairs, but never halves an honest request; anything larger could not
+   * be issued, and is refused before any containment work.
+   */
+  writtenChars: 4096,
 } as const;
 
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
@@ -91,6 +104,18 @@ export function resourceProblem(value: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The size of requested permissions as written: the minified JSON of the permissions with
+ * each permission's repeated actions and resources counted once (compared to LIMITS.writtenChars).
+ */
+export function writtenSize(
+  permissions: readonly { actions: readonly string[]; resources: readonly string[] }[],
+): number {
+  return JSON.stringify(
+    permissions.map((p) => ({ actions: [...new Set(p.actions)], resources: [...new Set(p.resources)] })),
+  ).length;
 }
 
 /** `service:Action` with the service folded to lower case (IAM compares actions case-insensitively). */

@@ -4,11 +4,12 @@ import { approvalRouteFor } from '../approval.ts';
 import { canonicalJson, chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
 import { initiatorOf, principalSummary } from '../claims.ts';
 import type { Deps } from '../deps.ts';
-import { ForbiddenError, UnprocessableError, ValidationError } from '../errors.ts';
+import { ForbiddenError, PolicyTooLargeError, UnprocessableError, ValidationError } from '../errors.ts';
 import { buildSessionPolicy } from '../policy/builder.ts';
 import { isReadOnly } from '../policy/catalogue.ts';
 import type { Profile } from '../profile.ts';
 import { isRequester } from '../requesters.ts';
+import { estimatePackedSizeForRequest } from '../session.ts';
 import { applyChange } from '../transition.ts';
 import type { AccessRequest, ApprovalRoute, Permission, PolicyDocument, Principal } from '../types.ts';
 
@@ -34,6 +35,19 @@ export function resolveDuration(profile: Profile, requested: number | undefined)
 }
 
 /**
+ * STS's packed limit on policy plus session tags, estimated before anyone approves
+ * (shared/domain/session.ts says how): a 400 that says how to narrow the request.
+ */
+function checkPackedSize(policyJson: string, profile: string, requester: string): void {
+  const estimate = estimatePackedSizeForRequest(policyJson, { profile, requester });
+  if (estimate.total <= estimate.budget) return;
+  throw new PolicyTooLargeError(
+    `the request is too large for STS: the session policy (${estimate.policyChars} characters) and its session tags (${estimate.tagChars}) come to ${estimate.total}, over the ${estimate.budget} that STS can pack together: request fewer actions or resources, or broader patterns that the guardrails allow`,
+    { extra: { packedEstimate: estimate.total, limit: estimate.budget } },
+  );
+}
+
+/**
  * Everything a request would get, checked: profile exists (404), caller may request it (403),
  * permissions inside the guardrails (403) and well-formed (400), duration allowed (400).
  * Shared by create and preview, so the preview is exactly what a create would do.
@@ -50,6 +64,7 @@ export async function evaluateRequest(
     );
   }
   const built = await buildSessionPolicy(profile, body.permissions);
+  checkPackedSize(built.json, profile.name, principal.subject);
   const durationSeconds = resolveDuration(profile, body.durationSeconds);
   const route = approvalRouteFor(deps.config, profile, {
     claims: principal.claims,

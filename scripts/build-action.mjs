@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Bundles the GitHub Action (action.yml) into the committed files action/dist/main.mjs and
+// action/dist/post.mjs: GitHub runs them as they are, with no npm install. The output is a
+// function of the sources alone (no absolute paths, no timestamps), so a test can rebuild
+// to a temporary directory and compare bytes: test/unit/action-bundle.test.ts.
+// Usage: node scripts/build-action.mjs [--outdir path]
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
+const outdir = values.outdir ?? join(root, 'action', 'dist');
+const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+
+await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'action/src/run-main.ts', post: 'action/src/run-post.ts' },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  // action.yml runs it with `using: node20`
+  target: 'node20',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'eof',
+  charset: 'utf8',
+  // CommonJS dependencies (commander, tunnel) require node: built-ins, which ESM can only do through createRequire
+  banner: {
+    js: "import { createRequire as __jitvendCreateRequire } from 'node:module';\nconst require = __jitvendCreateRequire(import.meta.url);",
+  },
+  define: { JITVEND_VERSION: JSON.stringify(version) },
+  logLevel: 'warning',
+});
+for (const name of ['main.mjs', 'post.mjs']) {
+  const { size } = await stat(join(outdir, name));
+  console.log(`built ${relative(process.cwd(), join(outdir, name))} (${(size / 1024).toFixed(1)} KiB)`);
+}
