@@ -26,7 +26,7 @@ import { needsWorkflow } from '../shared/domain/lifecycle.ts';
 import { type Clock, systemClock } from '../shared/domain/ports.ts';
 import { workflowSteps } from '../shared/domain/use-cases/workflow-steps.ts';
 import { localChannels } from './channels.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { LocalSessionRevoker } from './iam-stand-in.ts';
 import { localRoutes } from './local-routes.ts';
 import { consoleLogger, type LogLevel } from './logger.ts';
@@ -58,6 +58,11 @@ export interface LocalStackOptions {
   waitTimeOverrides?: Record<string, number>;
   /** per Task state, ms between retries (tests) */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /**
+   * DynamoDB Local already starting under `<dataDir>/dynamodb` (`npm start` spawns it before
+   * loading this module, so Java boots while the rest loads); default: started here.
+   */
+  dynamoDb?: Promise<DynamoDbLocal>;
 }
 
 export interface LocalStack {
@@ -101,7 +106,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const [dynamo, definition] = await Promise.all([
-      startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
+      options.dynamoDb ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
       loadWorkflowDefinition(),
     ]);
     cleanups.push(() => dynamo.stop());
