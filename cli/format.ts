@@ -33,7 +33,7 @@ export function formatCredentials(
         // read by the AWS SDKs' environment credential provider
         `export AWS_CREDENTIAL_EXPIRATION=${shellQuote(credentials.expiration)}`,
         // for `jitvend release "$JITVEND_REQUEST_ID"` when the job is done
-        `export JITVEND_REQUEST_ID=${shellQuote(requestId)}`,
+        `export JITVEND_REQUEST_ID=${shellQuote(sanitize(requestId))}`,
         '',
       ].join('\n');
     case 'json':
