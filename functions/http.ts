@@ -121,6 +121,12 @@ export function header(event: ApiEvent, name: string): string | undefined {
   return undefined;
 }
 
+/** `__proto__` is no data any schema names; zod would drop it silently: refuse it, wherever it is. */
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new ValidationError('body: a key named __proto__ is not allowed');
+  return value;
+}
+
 /** The JSON body, strictly: bad JSON or a non-JSON content type is a 400 that says so. */
 export function jsonBody(event: ApiEvent): unknown {
   const raw = event.body ?? '';
@@ -130,11 +136,14 @@ export function jsonBody(event: ApiEvent): unknown {
     throw new ValidationError(`body: content-type must be application/json, got ${type.split(';')[0]}`);
   }
   if (text.trim() === '') throw new ValidationError('body: a JSON object is required');
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
-  } catch {
+    parsed = JSON.parse(text, refuseProtoKeys);
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
     throw new ValidationError('body: not valid JSON');
   }
+  return parsed;
 }
 
 /** Ids in paths: 1 to 64 of A-Z a-z 0-9 _ - (jitvend issues UUIDs); anything else is a 400. */

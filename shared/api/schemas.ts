@@ -56,21 +56,21 @@ export const permissionSchema = z
   .describe('IAM actions on resources; nothing else (no NotAction, Condition, Effect)');
 
 /** Text written by the requester and shown to approvers: one line of printable characters. */
-const plainLine = (what: string) =>
-  z.string().refine((s) => !UNSAFE_TEXT.test(s), {
-    message: `${what} must be one line of printable text (no line breaks, control, bidi or zero-width characters)`,
-  });
+const ONE_LINE_MESSAGE =
+  'must be one line of printable text (no line breaks, control, bidi or zero-width characters)';
+const isOneLine = (s: string) => !UNSAFE_TEXT.test(s);
 
 export const contextSchema = z
   .record(
     z.string().regex(CONTEXT_KEY, 'context keys are 1 to 64 of A-Z a-z 0-9 _ . -'),
-    plainLine('a context value').pipe(
-      z.string().max(MAX_CONTEXT_VALUE_CHARS, `at most ${MAX_CONTEXT_VALUE_CHARS} characters`),
-    ),
+    z
+      .string()
+      .max(MAX_CONTEXT_VALUE_CHARS, `at most ${MAX_CONTEXT_VALUE_CHARS} characters`)
+      .refine(isOneLine, `a context value ${ONE_LINE_MESSAGE}`),
   )
   .refine((c) => Object.keys(c).length <= MAX_CONTEXT_KEYS, `at most ${MAX_CONTEXT_KEYS} keys`)
   .describe(
-    'labels shown to approvers as plain text, e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}',
+    'at most 16 labels shown to approvers as plain text (one line each), e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}',
   );
 
 export const createRequestSchema = z.strictObject({
@@ -99,7 +99,7 @@ export const createRequestSchema = z.strictObject({
     .trim()
     .min(1, 'must say why access is needed')
     .max(MAX_REASON_CHARS)
-    .pipe(plainLine('the reason')),
+    .refine(isOneLine, `the reason ${ONE_LINE_MESSAGE}`),
   context: contextSchema.optional(),
 });
 export type CreateRequestBody = z.infer<typeof createRequestSchema>;

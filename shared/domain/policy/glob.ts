@@ -36,12 +36,12 @@ export class WorkBudgetExceededError extends GlobTooComplexError {
   override readonly name = 'WorkBudgetExceededError';
 }
 
-let budget: { left: number; limit: number } | undefined;
+let budget: { left: number; limit: number; seen: Set<string> } | undefined;
 
 /** Runs `fn` (synchronous) with `steps` elementary steps to spend; nested budgets spend from both. */
 export function withWorkBudget<T>(steps: number, fn: () => T): T {
   const outer = budget;
-  const inner = { left: Math.min(steps, outer?.left ?? steps), limit: steps };
+  const inner = { left: Math.min(steps, outer?.left ?? steps), limit: steps, seen: new Set<string>() };
   budget = inner;
   try {
     return fn();
@@ -51,13 +51,43 @@ export function withWorkBudget<T>(steps: number, fn: () => T): T {
   }
 }
 
+/** Every step ever spent (budget or not): memoised answers record what they cost from it. */
+let spentTotal = 0;
+
 /** Spends `steps` from the budget in progress (none: free); throws WorkBudgetExceededError when it runs out. */
 export function spend(steps: number): void {
+  spentTotal += steps;
   if (budget === undefined) return;
   budget.left -= steps;
   if (budget.left < 0) {
     throw new WorkBudgetExceededError(`checking the policy needed more than ${budget.limit} steps of work`);
   }
+}
+
+/**
+ * A memoised answer charges what computing it cost, every time it is used: so the work counted
+ * for a request, and where a budget runs out, never depend on what earlier requests left in the
+ * caches (the same body always gets the same answer and the same policy).
+ */
+interface Costed<T> {
+  value: T;
+  cost: number;
+}
+
+function costed<T>(key: string, compute: () => T): Costed<T> {
+  const before = spentTotal;
+  const value = compute();
+  budget?.seen.add(key);
+  return { value, cost: spentTotal - before };
+}
+
+/** A remembered answer: free when this budget already paid for it, else charged what it cost. */
+function charged<T>(key: string, known: Costed<T>): T {
+  if (budget !== undefined && !budget.seen.has(key)) {
+    spend(known.cost);
+    budget.seen.add(key);
+  }
+  return known.value;
 }
 
 const fold = (s: string, ci: boolean): string => (ci ? s.toLowerCase() : s);
@@ -156,11 +186,12 @@ class LazyDfa {
   }
 
   step(id: number, ch: string): number {
+    // charged whether or not the transition is known yet (see `costed`)
+    spend(this.sets[id]!.length + 1 + (this.tokens.length >> 4));
     const memo = this.transitions[id]!;
     const known = memo.get(ch);
     if (known !== undefined) return known;
     const next: number[] = [];
-    spend(this.sets[id]!.length + 1 + (this.tokens.length >> 4));
     for (const i of this.sets[id]!) {
       const t = this.tokens[i];
       if (t === undefined) continue;
@@ -323,15 +354,15 @@ export function findUncovered(
   const ci = options.caseInsensitive ?? false;
   const key = JSON.stringify([ci, pattern, [...new Set(cover)].sort()]);
   const known = uncovered.get(key);
-  if (known !== undefined) return known ?? undefined;
-  const found = searchUncovered(pattern, cover, ci);
+  if (known !== undefined) return charged(key, known);
+  const found = costed(key, () => searchUncovered(pattern, cover, ci));
   if (uncovered.size >= DFA_CACHE_LIMIT * 4) uncovered.clear();
-  uncovered.set(key, found ?? null);
-  return found;
+  uncovered.set(key, found);
+  return found.value;
 }
 
 /** findUncovered's answers: pure functions of their arguments, and the same guardrails come back. */
-const uncovered = new Map<string, string | null>();
+const uncovered = new Map<string, Costed<string | undefined>>();
 
 function searchUncovered(pattern: string, cover: readonly string[], ci: boolean): string | undefined {
   const options = { caseInsensitive: ci };
@@ -398,7 +429,7 @@ export function globsIntersect(a: string, b: string, options: GlobOptions = {}):
   return findCommon([a, b], options) !== undefined;
 }
 
-const intersections = new Map<string, boolean>();
+const intersections = new Map<string, Costed<boolean>>();
 
 /**
  * globsIntersect, remembered across calls (the same guardrails are compared again and again).
@@ -407,13 +438,12 @@ export function patternsMeet(a: string, b: string, options: GlobOptions = {}): b
   const ci = options.caseInsensitive ?? false;
   const [x, y] = [fold(a, ci), fold(b, ci)].sort();
   const key = JSON.stringify([x, y]);
-  let meet = intersections.get(key);
-  if (meet === undefined) {
-    if (intersections.size >= DFA_CACHE_LIMIT * 4) intersections.clear();
-    meet = findCommon([x!, y!]) !== undefined;
-    intersections.set(key, meet);
-  }
-  return meet;
+  const known = intersections.get(key);
+  if (known !== undefined) return charged(key, known);
+  if (intersections.size >= DFA_CACHE_LIMIT * 4) intersections.clear();
+  const meet = costed(key, () => findCommon([x!, y!]) !== undefined);
+  intersections.set(key, meet);
+  return meet.value;
 }
 
 const actionsMeet = (a: string, b: string): boolean => patternsMeet(a, b, { caseInsensitive: true });
