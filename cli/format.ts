@@ -12,6 +12,9 @@ export function sanitize(text: string): string {
   return text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, ' ');
 }
 
+/** The shape of the ids the server makes (path ids outside it are refused with 400). */
+const REQUEST_ID_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** POSIX single-quoting: safe for `eval "$(jitvend request ...)"` whatever the value holds. */
 export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
@@ -32,8 +35,9 @@ export function formatCredentials(
         `export AWS_SESSION_TOKEN=${shellQuote(credentials.sessionToken)}`,
         // read by the AWS SDKs' environment credential provider
         `export AWS_CREDENTIAL_EXPIRATION=${shellQuote(credentials.expiration)}`,
-        // for `jitvend release "$JITVEND_REQUEST_ID"` when the job is done
-        `export JITVEND_REQUEST_ID=${shellQuote(requestId)}`,
+        // for `jitvend release "$JITVEND_REQUEST_ID"` when the job is done; an id that is not
+        // shaped like one (the server never makes such) is not exported at all
+        ...(REQUEST_ID_SHAPE.test(requestId) ? [`export JITVEND_REQUEST_ID=${shellQuote(requestId)}`] : []),
         '',
       ].join('\n');
     case 'json':

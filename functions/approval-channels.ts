@@ -33,3 +33,14 @@ export const awsApprovalChannels: ChannelFactory = (settings, secrets, runtime) 
   }
   return channels;
 };
+
+/** Slack alone (the release notice: email has nothing to say about it). */
+export const awsSlackChannel: ChannelFactory = (settings, secrets) =>
+  secrets.slackBotToken
+    ? [
+        slackChannel({
+          token: secrets.slackBotToken,
+          ...(settings.SLACK_CHANNEL ? { channel: settings.SLACK_CHANNEL } : {}),
+        }),
+      ]
+    : [];

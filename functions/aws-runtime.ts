@@ -16,6 +16,7 @@ import { IamSessionRevoker } from '../shared/adapters/iam/session-revoker.ts';
 import { KmsVault } from '../shared/adapters/kms/kms-vault.ts';
 import { redactingLogger } from '../shared/adapters/logging/redact.ts';
 import { type ApprovalChannel, FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
+import { DynamoDbNotificationLedger } from '../shared/adapters/notify/notification-ledger.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { StepFunctionsTaskCallback } from '../shared/adapters/sfn/task-callback.ts';
 import { StepFunctionsWorkflow } from '../shared/adapters/sfn/workflow.ts';
@@ -148,9 +149,10 @@ export async function awsRuntime(
     workflow: new StepFunctionsWorkflow({ stateMachineArn: settings.STATE_MACHINE_ARN }),
     callback: new StepFunctionsTaskCallback(),
     revoker: new IamSessionRevoker(),
-    notifier: new FanoutNotifier(
+    notifier: notifierOf(
       options.channels?.(settings, secrets, { store, clock: systemClock, config }) ?? [],
       logger,
+      settings.TABLE_NAME,
     ),
     issuer: new StsCredentialIssuer(),
     vault: new KmsVault(settings.CREDENTIALS_KEY_ID),
@@ -163,4 +165,14 @@ export async function awsRuntime(
     publicUrl: settings.PUBLIC_URL,
     secrets: { slackSigningSecret: secrets.slackSigningSecret, approvalTokenKey: secrets.approvalTokenKey },
   };
+}
+
+/** The approval channels, each approver reached once per request and channel (a ledger in the table). */
+function notifierOf(
+  channels: ApprovalChannel[],
+  logger: Runtime['logger'],
+  tableName: string,
+): FanoutNotifier {
+  if (channels.length === 0) return new FanoutNotifier([], logger);
+  return new FanoutNotifier(channels, logger, new DynamoDbNotificationLedger({ tableName }));
 }

@@ -32,6 +32,8 @@ export type Capability =
   | 'secret:approval-key'
   /** sends approval requests: Slack (with the bot token) and SES email (with signed links) */
   | 'notify'
+  /** posts to the approvers' Slack conversations only (with the bot token of secret:slack): no email */
+  | 'notify:slack'
   /** CloudTrail LookupEvents, and the trail's log files when a trail bucket is known */
   | 'usage:read';
 
@@ -55,7 +57,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, readonly Capability[]>> = 
   'deliver-credentials': [...COMMIT, 'credentials:open'],
   'revoke-request': [...COMMIT, 'roles:revoke'],
   // the requester ends its own request: the same deny as a revocation
-  'release-request': [...COMMIT, 'roles:revoke'],
+  // and tells the approvers on Slack that it ended
+  'release-request': [...COMMIT, 'roles:revoke', 'notify:slack', 'secret:slack'],
   'request-usage': [...READ, 'usage:read'],
   // Approve / Deny resume the workflow; Revoke writes the revocation deny
   'slack-interactions': [...COMMIT, 'workflow:callback', 'roles:revoke', 'secret:slack'],

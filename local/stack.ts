@@ -7,6 +7,7 @@
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -18,6 +19,7 @@ import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
 import { FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
+import { DynamoDbNotificationLedger } from '../shared/adapters/notify/notification-ledger.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { type LoadedConfig, loadConfig } from '../shared/config.ts';
 import { needsWorkflow } from '../shared/domain/lifecycle.ts';
@@ -69,6 +71,8 @@ export interface LocalStack {
   iam: LocalSessionRevoker;
   /** the DynamoDB client every store call goes through (the bench counts its calls) */
   documentClient: DynamoDBDocumentClient;
+  /** the node:http server behind `url` (tests inject in-memory connections into it) */
+  httpServer: Server;
   stop(): Promise<void>;
 }
 
@@ -157,6 +161,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       notifier: new FanoutNotifier(
         localChannels({ outbox, publicUrl: server.url, runtime: () => runtime }),
         logger,
+        // each approver asked once per request and channel, across retries and restarts
+        new DynamoDbNotificationLedger({ tableName: LOCAL_TABLE_NAME, client, now: () => clock.now() }),
       ),
       secrets: {
         slackSigningSecret: process.env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
@@ -206,6 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       outbox,
       iam,
       documentClient: client,
+      httpServer: server.server,
       stop,
     };
   } catch (error) {

@@ -62,7 +62,13 @@ const profileSchema = z
       autoApprove: z.array(autoApproveRule).default([]),
       approvers: z.array(name).default([]),
       minApprovals: z.number().int().min(1).default(1),
-      timeoutSeconds: z.number().int('must be a whole number of seconds').positive().default(1800),
+      // at most 30 days: a request that long unanswered is stale, and its approval links with it
+      timeoutSeconds: z
+        .number()
+        .int('must be a whole number of seconds')
+        .positive()
+        .max(2_592_000, 'must be at most 2592000 (30 days)')
+        .default(1800),
     }),
   })
   .refine((p) => p.defaultDurationSeconds <= p.maxDurationSeconds, {

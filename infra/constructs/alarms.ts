@@ -32,6 +32,11 @@ export interface JitVendAlarmsProps {
   functions: readonly lambda.IFunction[];
   table: dynamodb.ITable;
   deadLetterQueue?: sqs.IQueue;
+  /**
+   * The workflow's clean-up step functions (MarkFailed, MarkTimedOut, Expire): they retry
+   * every error, then loop; an alarm says when they keep failing.
+   */
+  cleanupFunctions?: readonly lambda.IFunction[];
   topic?: sns.ITopic;
   /** alarm when more than this share of API requests in 5 minutes are 5xx @default 5 (%) */
   serverErrorPercent?: number;
@@ -109,6 +114,23 @@ export class JitVendAlarms extends Construct {
       }),
       threshold: 1,
     });
+    if (props.cleanupFunctions?.length) {
+      const usingMetrics = Object.fromEntries(
+        props.cleanupFunctions.slice(0, METRICS_PER_ALARM).map((fn, i) => [`e${i}`, fn.metricErrors(sum)]),
+      );
+      this.add('WorkflowCleanupFailing', {
+        alarmDescription:
+          'jitvend: a workflow clean-up step (MarkFailed, MarkTimedOut, Expire) keeps failing: a request may stay non-terminal or a revocation deny on its role until it succeeds (it retries, then again every hour)',
+        metric: new cloudwatch.MathExpression({
+          expression: Object.keys(usingMetrics).join(' + '),
+          usingMetrics,
+          label: 'clean-up step errors',
+          period: PERIOD,
+        }),
+        // the first five attempts of one clean-up step fall within about 75 s
+        threshold: 5,
+      });
+    }
     if (props.deadLetterQueue) {
       this.add('AuditDeadLetters', {
         alarmDescription:

@@ -270,6 +270,9 @@ export function grantCapability(fn: JitVendFunction, capability: Capability, r: 
       r.approvalTokenKey.grantRead(fn.role);
       fn.addEnvironment('APPROVAL_TOKEN_KEY_SECRET_ARN', r.approvalTokenKey.secretArn);
       return;
+    case 'notify:slack':
+      if (r.slackChannel) fn.addEnvironment('SLACK_CHANNEL', r.slackChannel);
+      return;
     case 'notify':
       if (r.slackChannel) fn.addEnvironment('SLACK_CHANNEL', r.slackChannel);
       if (r.email) {

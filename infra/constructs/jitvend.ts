@@ -280,6 +280,7 @@ export class JitVend extends Construct {
       functions: [...functions.values()].map((fn) => fn.function),
       table: this.table.table,
       ...(this.auditSink.deadLetterQueue ? { deadLetterQueue: this.auditSink.deadLetterQueue } : {}),
+      cleanupFunctions: [steps.markFailed, steps.markTimedOut, steps.expire],
       ...(props.alarmTopic ? { topic: props.alarmTopic } : {}),
     });
 

@@ -53,10 +53,9 @@ export interface IssueOutput {
 }
 
 /**
- * What `expire` (and, after a failure, `markFailed`) leaves to do later. `nextAt`: call
- * `expire` again at this time (ISO, whole seconds, rounded up): the session has not expired
- * yet, or a revocation deny must stay until the session's expiry plus the grace. Absent:
- * nothing is left, the request is terminal and no deny of it remains.
+ * What `expire` leaves to do later. `nextAt`: call `expire` again at this time (ISO, whole
+ * seconds, rounded up): a revocation (or release) deny must stay until the session's expiry
+ * plus the grace. Absent: nothing is left, the request is terminal and no deny of it remains.
  */
 export interface ExpireOutput {
   nextAt?: string;

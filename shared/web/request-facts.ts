@@ -43,7 +43,7 @@ export interface RequestFacts {
 
 export function requestFacts(request: AccessRequest): RequestFacts {
   const claims = request.requesterClaims;
-  const run = runOf(claims);
+  const run = runOf(claims, request.requesterIssuer);
   return {
     repository: plainLine(claims.repository ?? claims.project_path ?? request.requester),
     branch: plainLine(claims.ref ?? 'unknown'),
@@ -64,12 +64,43 @@ function optionalLine(text: string | undefined): string | undefined {
   return text === undefined ? undefined : plainLine(text);
 }
 
-/** GitHub Actions run URL, only for the exact shapes GitHub gives `repository` and `run_id`. */
-export function runOf(claims: Record<string, string>): { url: string; label: string } | undefined {
+/**
+ * The CI run's link: GitHub Actions (`repository` + `run_id`, github.com) or a GitLab
+ * pipeline (`project_path` + `pipeline_id`, on the GitLab instance that issued the token:
+ * the host comes from the configured issuer, never from a claim). Only for the exact shapes
+ * the CI gives these claims.
+ */
+export function runOf(
+  claims: Record<string, string>,
+  issuer?: string,
+): { url: string; label: string } | undefined {
   const { repository, run_id: runId } = claims;
-  if (!repository || !runId) return undefined;
-  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d{1,20}$/.test(runId)) return undefined;
-  return { url: `https://github.com/${repository}/actions/runs/${runId}`, label: `#${runId}` };
+  if (repository && runId) {
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository) || !/^\d{1,20}$/.test(runId)) return undefined;
+    return { url: `https://github.com/${repository}/actions/runs/${runId}`, label: `#${runId}` };
+  }
+  return gitlabPipelineOf(claims, issuer);
+}
+
+function gitlabPipelineOf(
+  claims: Record<string, string>,
+  issuer: string | undefined,
+): { url: string; label: string } | undefined {
+  const { project_path: project, pipeline_id: pipelineId } = claims;
+  if (!issuer || !project || !pipelineId || !/^\d{1,20}$/.test(pipelineId)) return undefined;
+  const segments = project.split('/');
+  if (segments.length < 2 || segments.some((s) => !/^[A-Za-z0-9_.-]+$/.test(s) || /^\.+$/.test(s)))
+    return undefined;
+  let base: URL;
+  try {
+    base = new URL(issuer);
+  } catch {
+    return undefined;
+  }
+  if (base.protocol !== 'https:' || base.username || base.password || base.search || base.hash)
+    return undefined;
+  const root = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
+  return { url: `${root}/${project}/-/pipelines/${pipelineId}`, label: `pipeline #${pipelineId}` };
 }
 
 export function formatDuration(seconds: number): string {

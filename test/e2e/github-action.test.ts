@@ -375,22 +375,62 @@ describe('the GitHub Action (bundled, run as the runner runs it)', () => {
     }
   });
 
-  it('release: false leaves the issued request open until it expires', async () => {
+  it('release: false leaves the issued request open; a window is refused by this server with a warning', async () => {
     oidc.claims = githubClaims('refs/heads/main');
     const job = await newJob({
       profile: 'orders-it',
       allow: `dynamodb:GetItem=${TABLE}`,
       reason: 'keep it',
       release: 'false',
+      duration: '15m',
+      window: '2h',
     });
     try {
       const main = await runStep(job, 'main');
       expect(main.code, main.stdout).toBe(0);
+      expect(main.stdout).toMatch(/::warning::jitvend: this jitvend server does not take windowSeconds yet/);
       const id = readCommandFile(job.files.GITHUB_OUTPUT)['request-id']!;
       const post = await runStep(job, 'post', stateEnv(job));
       expect(post.code).toBe(0);
       expect(post.stdout).toContain('(release: false)');
       expect(await statusOf(id)).toBe('issued');
+    } finally {
+      await rm(job.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('manifest: reads .jitvend.yml from the workspace, with variables from the job environment', async () => {
+    oidc.claims = githubClaims('refs/heads/main');
+    const job = await newJob({});
+    try {
+      await writeFile(
+        join(job.dir, '.jitvend.yml'),
+        [
+          'profile: orders-it',
+          'permissions:',
+          '  - actions: [dynamodb:GetItem]',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's ${VAR} syntax
+          '    resources: ["arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-${TABLE_SUFFIX:-users}"]',
+          'duration: 15m',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's ${VAR} syntax
+          'reason: integration tests of ${GITHUB_REPOSITORY}',
+          '',
+        ].join('\n'),
+      );
+      const main = await runStep(job, 'main');
+      expect(main.code, main.stdout).toBe(0);
+      const id = readCommandFile(job.files.GITHUB_OUTPUT)['request-id']!;
+      const { body } = await api(ctx.stack, 'GET', `/requests/${id}`, await person('alice'));
+      expect(body).toMatchObject({
+        profile: 'orders-it',
+        reason: 'integration tests of acme/orders',
+        permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE] }],
+        durationSeconds: 900,
+        context: { 'github.run_url': 'https://github.com/acme/orders/actions/runs/4242/attempts/1' },
+      });
+      const post = await runStep(job, 'post', stateEnv(job));
+      expect(post.code, post.stdout).toBe(0);
+      expect(await statusOf(id)).toBe('released');
     } finally {
       await rm(job.dir, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@
  * in another, with a GitLab-shaped id token, against the local stack and the built CLI.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -235,6 +235,33 @@ describe('the GitLab component script', () => {
     const after = await runShell('end', env);
     expect(after.code).toBe(0);
     expect((await requestView(id)).status).toBe('denied');
+  });
+
+  it('manifest: no profile input, the request comes from the manifest named by the manifest input', async () => {
+    await writeFile(
+      join(work, 'jitvend-gitlab.yml'),
+      [
+        'profile: orders-gitlab',
+        'permissions:',
+        '  - actions: [dynamodb:Query]',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's ${VAR} syntax
+        '    resources: ["arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-${SUITE:-users}"]',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's ${VAR} syntax
+        'reason: tests of ${CI_PROJECT_PATH}',
+        '',
+      ].join('\n'),
+    );
+    const env = jobEnv(await gitlabToken('main'), '505', { JITVEND_MANIFEST: 'jitvend-gitlab.yml' });
+    const job = await runShell('request', env, 'test -n "$AWS_SESSION_TOKEN"\n');
+    expect(job.code, job.log).toBe(0);
+    const id = (await readFile(stateFile('505'), 'utf8')).trim();
+    expect(await requestView(id)).toMatchObject({
+      status: 'issued',
+      reason: 'tests of acme/orders',
+      permissions: [{ actions: ['dynamodb:Query'], resources: [TABLE] }],
+    });
+    const after = await runShell('end', env);
+    expect(after.log).toContain(`jitvend: request ${id} released`);
   });
 
   it('without an id token: exit 5 naming the id_tokens setting', async () => {

@@ -20,8 +20,14 @@ export function lambdaThrottle(): Error {
   return error;
 }
 
-/** A failure plan per step: the error to throw on the given 1-based attempt, or undefined to run the step. */
-export type FailurePlan = Partial<Record<WorkflowStepName, (attempt: number) => Error | undefined>>;
+/**
+ * A failure plan per step: on the given 1-based attempt, an error to throw instead of running
+ * the step, `{after: error}` to run the step and then throw (its answer lost, as when Lambda
+ * times out after the work was done), or undefined to run the step.
+ */
+export type FailurePlan = Partial<
+  Record<WorkflowStepName, (attempt: number) => Error | { after: Error } | undefined>
+>;
 
 export interface ChaosClock {
   now(): Date;
@@ -62,9 +68,9 @@ export function installChaosWorkflow(stack: LocalStack, clock: ChaosClock, plan:
       const key = `${input.requestId}:${step}`;
       const attempt = (attempts.get(key) ?? 0) + 1;
       attempts.set(key, attempt);
-      const error = plan()[step]?.(attempt);
-      calls.push({ step, requestId: input.requestId, failed: error !== undefined });
-      if (error) throw error;
+      const planned = plan()[step]?.(attempt);
+      calls.push({ step, requestId: input.requestId, failed: planned !== undefined });
+      if (planned instanceof Error) throw planned;
       if (step === 'expire') {
         // time flies to the end of the session's deny: Expire then has nothing left to wait for
         const request = await stack.runtime.store.get(input.requestId);
@@ -73,7 +79,9 @@ export function installChaosWorkflow(stack: LocalStack, clock: ChaosClock, plan:
           clock.offsetMs = Math.max(clock.offsetMs, end - Date.now());
         }
       }
-      return (real[step] as (i: unknown) => Promise<unknown>)(input);
+      const output = await (real[step] as (i: unknown) => Promise<unknown>)(input);
+      if (planned) throw planned.after;
+      return output;
     };
   }
   const runner = new LocalWorkflowRunner({

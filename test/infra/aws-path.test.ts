@@ -79,6 +79,20 @@ describe('alarm topic policy (Amazon SNS developer guide: access control for Clo
     expect(JSON.stringify(alerts)).not.toContain('Fn::ImportValue');
   });
 
+  it('alarms when a workflow clean-up step keeps failing (a request could stay non-terminal)', () => {
+    const alarm = Object.values(jitvend.Resources!).find(
+      (r) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        String(r.Properties!.AlarmName).endsWith('-WorkflowCleanupFailing'),
+    )!;
+    expect(alarm.Properties).toMatchObject({
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    const metrics = alarm.Properties!.Metrics as { MetricStat?: { Metric: { MetricName: string } } }[];
+    expect(metrics.filter((m) => m.MetricStat?.Metric.MetricName === 'Errors')).toHaveLength(3);
+  });
+
   it('every alarm notifies the topic on alarm and on OK', () => {
     for (const alarm of Object.values(jitvend.Resources!).filter(
       (r) => r.Type === 'AWS::CloudWatch::Alarm',

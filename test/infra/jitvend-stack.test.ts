@@ -274,7 +274,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
     'decide-request': [...COMMIT, ...CALLBACK],
     'deliver-credentials': COMMIT,
     'revoke-request': [...COMMIT, ...REVOKE],
-    'release-request': [...COMMIT, ...REVOKE],
+    'release-request': [...COMMIT, ...REVOKE, ...SECRET],
     'request-usage': [...READ, 'cloudtrail:LookupEvents', 's3:GetObject', 's3:ListBucket'],
     'slack-interactions': [...COMMIT, ...CALLBACK, ...REVOKE, ...SECRET],
     'approval-page': [...READ, ...SECRET],
@@ -452,7 +452,11 @@ describe('IAM: each function may make only the calls its handler makes', () => {
             JSON.stringify(s.Resource) === JSON.stringify({ Ref: logicalId(secret) }),
         ),
       );
-    expect(readers(jv.secrets.slack!).sort()).toEqual(['slack-interactions', 'workflow-await-approval']);
+    expect(readers(jv.secrets.slack!).sort()).toEqual([
+      'release-request',
+      'slack-interactions',
+      'workflow-await-approval',
+    ]);
     expect(readers(jv.secrets.approvalTokenKey).sort()).toEqual([
       'approval-decision',
       'approval-page',

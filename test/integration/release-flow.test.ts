@@ -21,7 +21,10 @@ const BRANCH = {
   ref: 'refs/heads/feature',
 };
 // the workflow's WaitUntilExpiry is held long; the test plays its end by running the Expire step
-const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
+// on a clock moved past the session's expiry (plus the deny's grace)
+let offsetMs = 0;
+const clock = { now: () => new Date(Date.now() + offsetMs) };
+const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 }, clock });
 const call = (method: string, path: string, token: string, body?: unknown) =>
   api(ctx.stack, method, path, token, body);
 
@@ -80,9 +83,16 @@ describe('POST /requests/{id}/release', () => {
     expect((await call('POST', `/requests/${id}/revoke`, alice)).status).toBe(409);
     expect((await call('GET', `/requests/${id}`, pipeline)).body.status).toBe('released');
 
-    // what the workflow runs once the session would have expired anyway: the deny goes, the status stays
-    await workflowSteps(ctx.stack.runtime).expire({ requestId: id });
+    // at the session's expiry the deny stays (expiry + the deny's grace), as for a revocation
+    offsetMs = new Date(String(issued.expiresAt)).getTime() - Date.now();
+    const atExpiry = await workflowSteps(ctx.stack.runtime).expire({ requestId: id });
+    expect(atExpiry.nextAt).toBeDefined();
+    expect(denyFor(id)).toBeDefined();
+    // what the workflow runs once the deny has lapsed: the deny goes, the status stays
+    offsetMs = new Date(atExpiry.nextAt!).getTime() - Date.now();
+    expect(await workflowSteps(ctx.stack.runtime).expire({ requestId: id })).toEqual({});
     expect(denyFor(id)).toBeUndefined();
+    offsetMs = 0;
     expect((await call('GET', `/requests/${id}`, pipeline)).body.status).toBe('released');
     const audit = await call('GET', `/requests/${id}/audit`, pipeline);
     const events = audit.body.items as Array<{ type: string; actor: string; from?: string; to?: string }>;
@@ -93,7 +103,6 @@ describe('POST /requests/{id}/release', () => {
       to: 'released',
     });
     expect(events.map((e) => e.type).at(-1)).toBe('revocation_released');
-    expect(issued.expiresAt).toBeDefined();
   });
 
   it('refuses a request that is not issued yet (409), and leaves it waiting', async () => {

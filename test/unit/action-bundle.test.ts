@@ -37,7 +37,10 @@ describe('the committed action bundle', () => {
         readFile(join(fresh, name)),
         readFile(join(committed, name)),
       ]);
-      expect(inRepo.equals(built), `action/dist/${name} is stale: run npm run build:action`).toBe(true);
+      expect(
+        inRepo.equals(built),
+        `action/dist/${name} is stale (it bundles action/src and the cli/ code it imports): run npm run build:action and commit action/dist`,
+      ).toBe(true);
     }
   });
 

@@ -1,6 +1,7 @@
 import type { ApprovalNotifier, Logger } from '../../domain/ports.ts';
 import type { Person } from '../../domain/profile.ts';
 import type { AccessRequest } from '../../domain/types.ts';
+import type { NotificationLedger } from './notification-ledger.ts';
 
 export interface ApprovalChannel {
   /** `slack`, `email`, … */
@@ -14,15 +15,39 @@ export interface ApprovalChannel {
 /**
  * Notifies approvers on every configured channel at once. One channel failing (Slack down)
  * never stops the others nor the request: the failure is logged and reported for the audit.
+ * With a ledger, each approver is asked once per request and channel: a retried or resumed
+ * AwaitApproval sends nothing (and no second approval link) to whom it already reached.
  */
 export class FanoutNotifier implements ApprovalNotifier {
   constructor(
     private readonly channels: ApprovalChannel[],
     private readonly logger: Logger,
+    private readonly ledger?: NotificationLedger,
   ) {}
 
   async requestApproval(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>> {
-    return this.fanOut(request, this.channels, (c) => c.send(request, approvers));
+    return this.fanOut(request, this.channels, (c) => this.sendOnce(c, request, approvers));
+  }
+
+  private async sendOnce(
+    channel: ApprovalChannel,
+    request: AccessRequest,
+    approvers: Person[],
+  ): Promise<string> {
+    if (!this.ledger) return channel.send(request, approvers);
+    const ledger = this.ledger;
+    const fresh: Person[] = [];
+    for (const person of approvers) {
+      if (await ledger.claim(request.id, channel.name, person.name)) fresh.push(person);
+    }
+    if (fresh.length === 0) return 'already notified';
+    try {
+      return await channel.send(request, fresh);
+    } catch (error) {
+      // not sent: the next attempt may try these people again
+      await Promise.allSettled(fresh.map((p) => ledger.unclaim(request.id, channel.name, p.name)));
+      throw error;
+    }
   }
 
   async requestEnded(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>> {

@@ -199,9 +199,10 @@ function requestBlocks(request: AccessRequest): SlackBlock[] {
     field('Branch', claims.ref ?? 'unknown'),
     field('Started by', claims.actor ?? claims.user_login ?? request.initiator ?? 'unknown'),
   ];
-  const run = runOf(claims)?.url;
-  // runOf admits only GitHub's exact shapes (owner/repo and digits): safe inside a link
-  if (run) fields.push(mrkdwn(`*Run*\n<${run}|#${claims.run_id}>`));
+  const run = runOf(claims, request.requesterIssuer);
+  // runOf admits only the CIs' exact shapes (owner/repo, group/project and digits) and a
+  // configured issuer's https URL: safe inside a link
+  if (run) fields.push(mrkdwn(`*Run*\n<${run.url}|${escapeMrkdwn(run.label)}>`));
   fields.push(
     field('Duration', formatDuration(request.durationSeconds)),
     field('Approvals', approvalsSoFar(request)),

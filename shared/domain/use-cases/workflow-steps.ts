@@ -19,12 +19,6 @@ function pendingDeny(request: AccessRequest): boolean {
   return request.revocation !== undefined && request.revocation.releasedAt === undefined;
 }
 
-/** The ISO time of `iso` rounded up to the whole second (Step Functions' Wait truncates milliseconds). */
-function wholeSecondAfter(iso: string): string {
-  const ms = Math.ceil(new Date(iso).getTime() / 1000) * 1000;
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function decisionFor(status: RequestStatus): ApprovalDecision {
   if (status === 'approved') return 'approved';
   if (status === 'denied') return 'denied';
@@ -168,11 +162,8 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
 
     async expire({ requestId }) {
       let request = await requestOrThrow(deps, requestId);
-      const now = deps.clock.now();
-      if (request.status === 'issued' && request.expiresAt) {
-        // woken early (or the session was extended): come back at its expiry
-        if (now.getTime() < new Date(request.expiresAt).getTime())
-          return { nextAt: wholeSecondAfter(request.expiresAt) };
+      if (request.status === 'issued') {
+        // called at the session's expiry (WaitUntilExpiry): the request ends here
         request =
           (await changeIf(
             deps,
@@ -188,7 +179,7 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       if (!pendingDeny(request) || !request.expiresAt) return {};
       // the deny stays until the session's expiry plus the grace (the deny's own bound)
       const releaseAt = denyUntil(request.expiresAt);
-      if (now.getTime() < new Date(releaseAt).getTime()) return { nextAt: releaseAt };
+      if (deps.clock.now().getTime() < new Date(releaseAt).getTime()) return { nextAt: releaseAt };
       const profile = deps.config.profiles[request.profile];
       if (profile)
         await deps.revoker.release({
