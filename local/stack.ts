@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Runtime, setRuntime } from '../functions/runtime.ts';
-import { loadWorkflowDefinition } from '../infra/workflow-definition.ts';
+import { loadWorkflowDefinition } from '../infra/workflow-definition-cache.ts';
 import { LocalCloudTrailStandIn } from '../shared/adapters/cloudtrail/local-stand-in.ts';
 import { AesGcmVault } from '../shared/adapters/crypto/aes-gcm-vault.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
