@@ -422,6 +422,36 @@ describe('buildSessionPolicy: minimal and deterministic output', () => {
     allow: [{ actions: ['dynamodb:*', 's3:*'], resources: [`${T}*`, 'arn:aws:s3:::b', 'arn:aws:s3:::b/*'] }],
   };
 
+  it('drops pairs that one other pair covers, even where the union search alone would run out of work', () => {
+    // found by the determinism property (seed -484309410): a region wildcard beside several
+    // table patterns made the union search exhaust the minimising budget, so GetItem pairs
+    // already inside dynamodb:* stayed, and the policy depended on what the caches held
+    const table = (region: string, name: string) => `arn:aws:dynamodb:${region}:123456789012:table/${name}`;
+    const allow: Permission[] = [
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:*', 'dynamodb:DeleteItem'],
+        resources: [
+          table('us-east-1', '*'),
+          table('us-east-1', 'orders-it-1'),
+          table('us-west-2', 'orders-it-1'),
+        ],
+      },
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:*'],
+        resources: [table('*', 'orders-it-1'), table('us-east-1', 'o*'), table('us-east-1', 'orders-x')],
+      },
+      { actions: ['dynamodb:GetItem'], resources: [table('us-east-1', 'orders-it-2')] },
+    ];
+    const built = buildSessionPolicy({ name: 'region-wildcard', allow, allowEscalation: true });
+    expect(built.policy.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:*',
+        Resource: [table('*', 'orders-it-1'), table('us-east-1', '*')],
+      },
+    ]);
+  });
+
   it('canonicalizes action case from the catalogue, dedupes and drops what other entries cover', () => {
     const built = buildSessionPolicy(wide, [
       {
