@@ -81,7 +81,7 @@ function bodies(): Body[] {
   const ddb = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'];
   return [
     {
-      name: 'issue 8 body: 5 perms x 3 actions x 50 resources (24 KB)',
+      name: 'issue 8 shape: 5 perms x 3 actions x 50 resources',
       body: req(
         'orders-it',
         Array.from({ length: 5 }, (_, k) => ({

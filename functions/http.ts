@@ -36,7 +36,36 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
+
+/**
+ * AWS answers that mean "too much right now" and that outlasted the SDK's own retries
+ * (DynamoDB: ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded;
+ * any service: the SDK's `$retryable.throttling`). The caller may retry: a 503, never a 500.
+ */
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'Throttling',
+]);
+
+function isThrottling(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const retryable = (error as { $retryable?: { throttling?: boolean } }).$retryable;
+  return THROTTLING.has(error.name) || retryable?.throttling === true;
+}
+
+/** How long a caller told 503 should wait before trying again. */
+const RETRY_AFTER_SECONDS = '2';
+
+/** The answer when a route is still working as its time runs out (middy's early timeout). */
+function timeoutResponse(): ApiResult {
+  const result = problem(503, 'the request took too long to answer; try again');
+  return { ...result, headers: { ...result.headers, 'retry-after': RETRY_AFTER_SECONDS } };
+}
 
 /** SPEC.md: a body over 64 KiB gets 413 (the local server enforces the same bound on the socket). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -95,6 +124,11 @@ export function problem(status: number, detail: string, extra: Record<string, un
 export function errorResponse(error: unknown, runtime: Runtime | undefined): ApiResult {
   if (error instanceof DomainError) return problem(STATUS_BY_KIND[error.kind], error.message, error.extra);
   const incident = randomUUID();
+  if (isThrottling(error)) {
+    runtime?.logger.warn('throttled by AWS', { incident, error: (error as Error).name });
+    const result = problem(503, `the service is busy; try again (incident ${incident})`);
+    return { ...result, headers: { ...result.headers, 'retry-after': RETRY_AFTER_SECONDS } };
+  }
   runtime?.logger.error('unexpected error', {
     incident,
     error:
@@ -164,7 +198,8 @@ export interface RouteContext {
 
 /** A public route (no token). */
 export function publicRoute(fn: (ctx: RouteContext) => Promise<ApiResult>) {
-  return middy<ApiEvent, ApiResult>().handler(async (event) => {
+  // a route still working when its time is up answers a 503 problem, not middy's bare error
+  return middy<ApiEvent, ApiResult>({ timeoutEarlyResponse: timeoutResponse }).handler(async (event) => {
     let runtime: Runtime | undefined;
     try {
       // bounds first: nothing is decoded or parsed from a body over the limit

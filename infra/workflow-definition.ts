@@ -6,9 +6,14 @@
  * Each step function's ARN is rewritten to name its step (`function:jitvend-step-<step>`,
  * found from the `jitvend:workflow-step` tag the ApprovalWorkflow construct puts on it),
  * so a local interpreter maps every Task state to its step from the definition itself.
+ *
+ * This module loads aws-cdk-lib (seconds). The local stack reads the definition through
+ * infra/workflow-definition-cache.ts, which imports this module only when its cache is stale.
  */
+import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { buildSync } from 'esbuild';
 import {
   stepFunctionName,
   WORKFLOW_STEP_NAMES,
@@ -16,6 +21,13 @@ import {
   type WorkflowStepName,
 } from '../shared/domain/workflow-contract.ts';
 import { ApprovalWorkflow } from './constructs/workflow.ts';
+import {
+  type CacheLocation,
+  REPO_ROOT,
+  readCachedWorkflowDefinition,
+  workflowInputsHash,
+  writeWorkflowDefinitionCache,
+} from './workflow-definition-cache.ts';
 
 /** An Amazon States Language definition (JSONPath), as a plain JSON object. */
 export interface WorkflowDefinition {
@@ -126,26 +138,58 @@ export function synthesizeWorkflowOnlyStack(): { template: CfnTemplate; logicalI
   return { template, logicalId };
 }
 
-let cached: WorkflowDefinition | undefined;
-
-/**
- * The workflow definition for the local stack and the workflow tests: synthesized once
- * per process (CDK synth takes seconds), then served from memory. Each call returns a
- * fresh copy, so callers may change it (e.g. `StartAt`) freely.
- */
-export function localWorkflowDefinition(): WorkflowDefinition {
-  if (!cached) {
-    const { template, logicalId } = synthesizeWorkflowOnlyStack();
-    cached = workflowDefinitionFromTemplate(template, logicalId);
-  }
-  return structuredClone(cached);
+/** The definition as CDK synthesizes it now (no cache). Takes a few seconds. */
+export function synthesizeWorkflowDefinition(): WorkflowDefinition {
+  const { template, logicalId } = synthesizeWorkflowOnlyStack();
+  return workflowDefinitionFromTemplate(template, logicalId);
 }
 
 /**
- * localWorkflowDefinition for startup code that loads other things concurrently: yields
- * once first, so I/O started just before (e.g. a child process) gets going during the synth.
+ * The local source files the synth is made of (this module and everything it imports, outside
+ * node_modules), relative to the repository root, as esbuild resolves them: the inputs the
+ * cache's hash covers.
  */
-export async function loadWorkflowDefinition(): Promise<WorkflowDefinition> {
-  await new Promise((resolve) => setImmediate(resolve));
-  return localWorkflowDefinition();
+export function workflowDefinitionInputs(): string[] {
+  const { metafile } = buildSync({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  return Object.keys(metafile.inputs).sort();
+}
+
+/**
+ * Synthesizes the definition and writes the cache (infra/workflow-definition-cache.ts). The
+ * inputs are hashed before the synth, so an input edited meanwhile leaves a cache that reads
+ * as stale rather than a stale definition under a fresh hash. A cache that cannot be written
+ * (read-only checkout) costs only speed.
+ */
+export function synthesizeAndCacheWorkflowDefinition(location: CacheLocation = {}): WorkflowDefinition {
+  const inputs = workflowDefinitionInputs();
+  const inputsHash = workflowInputsHash(inputs, location.root);
+  const definition = synthesizeWorkflowDefinition();
+  try {
+    writeWorkflowDefinitionCache({ inputsHash, inputs, definition }, location);
+  } catch (error) {
+    process.emitWarning(`jitvend: could not write the workflow definition cache: ${String(error)}`);
+  }
+  return structuredClone(definition);
+}
+
+let cached: WorkflowDefinition | undefined;
+
+/**
+ * The workflow definition for the workflow tests: read from the cache when it is fresh,
+ * otherwise synthesized and cached, then kept in memory. Each call returns a fresh copy, so
+ * callers may change it (e.g. `StartAt`) freely.
+ */
+export function localWorkflowDefinition(): WorkflowDefinition {
+  cached ??= readCachedWorkflowDefinition() ?? synthesizeAndCacheWorkflowDefinition();
+  return structuredClone(cached);
 }

@@ -2,13 +2,22 @@
  * `npm start`: the local stack in the foreground. Prints the URL and a copy-paste example;
  * Ctrl-C stops everything cleanly (DynamoDB Local included). Data stays under .jitvend/.
  */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../shared/config.ts';
-import { startLocalStack } from './stack.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
 
 async function main(): Promise<void> {
   // The SDK's notice about Node 20 support ending in 2027 is for maintainers, not for every start.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const stack = await startLocalStack();
+  // DynamoDB Local (Java) takes seconds to boot: spawn it first and load the rest meanwhile
+  // (docs/local-stack.md). Its failure, if any, is reported through startLocalStack.
+  const dataDir = resolve(process.env.JITVEND_DATA_DIR ?? '.jitvend');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const dynamoDb = startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+  dynamoDb.catch(() => {});
+  const { startLocalStack } = await import('./stack.ts');
+  const stack = await startLocalStack({ dataDir, dynamoDb });
   const { url } = stack;
   const profile = Object.keys(stack.runtime.config.profiles)[0] ?? 'orders-it';
   process.stdout.write(

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Runtime, setRuntime } from '../functions/runtime.ts';
-import { loadWorkflowDefinition } from '../infra/workflow-definition.ts';
+import { loadWorkflowDefinition } from '../infra/workflow-definition-cache.ts';
 import { LocalCloudTrailStandIn } from '../shared/adapters/cloudtrail/local-stand-in.ts';
 import { AesGcmVault } from '../shared/adapters/crypto/aes-gcm-vault.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
@@ -26,7 +26,7 @@ import { needsWorkflow } from '../shared/domain/lifecycle.ts';
 import { type Clock, systemClock } from '../shared/domain/ports.ts';
 import { workflowSteps } from '../shared/domain/use-cases/workflow-steps.ts';
 import { localChannels } from './channels.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { LocalSessionRevoker } from './iam-stand-in.ts';
 import { localRoutes } from './local-routes.ts';
 import { consoleLogger, type LogLevel } from './logger.ts';
@@ -58,6 +58,11 @@ export interface LocalStackOptions {
   waitTimeOverrides?: Record<string, number>;
   /** per Task state, ms between retries (tests) */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /**
+   * DynamoDB Local already starting under `<dataDir>/dynamodb` (`npm start` spawns it before
+   * loading this module, so Java boots while the rest loads); default: started here.
+   */
+  dynamoDb?: Promise<DynamoDbLocal>;
 }
 
 export interface LocalStack {
@@ -101,7 +106,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const [dynamo, definition] = await Promise.all([
-      startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
+      options.dynamoDb ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
       loadWorkflowDefinition(),
     ]);
     cleanups.push(() => dynamo.stop());

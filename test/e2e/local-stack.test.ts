@@ -331,21 +331,22 @@ describe('the local stack, end to end', () => {
 
   it('completes a request that was waiting for approval across the restart: Slack approve → credentials', async () => {
     const feature = await token(BRANCH);
-    // the Slack message alice got before the restart: a resumed request does not notify its
-    // approvers again (once per request, person and channel). Slack's response_url outlives
-    // jitvend's restarts; the stand-in's names the local server, so it is pointed at the new one
-    type Sent = { channel: string; to: string; requestId: string; extra?: { response_url?: string } };
-    const outbox = (await (await fetch(`${stack.url}/.local/outbox`)).json()) as Sent[];
-    const alices = outbox.filter(
-      (m) =>
-        m.channel === 'slack' &&
-        m.to === 'U0ALICE01' &&
-        m.requestId === pendingId &&
-        !('update' in (m.extra ?? {})),
+    // the Slack message alice got before the restart: approvers are notified once per request
+    // and person, so the resumed workflow sends no second one (issue 8, item 13)
+    const outbox = (await (await fetch(`${stack.url}/.local/outbox`)).json()) as Array<{
+      channel: string;
+      to: string;
+      requestId: string;
+      extra?: { response_url?: string };
+    }>;
+    const messages = outbox.filter(
+      (m) => m.channel === 'slack' && m.to === 'U0ALICE01' && m.requestId === pendingId,
     );
-    expect(alices).toHaveLength(1);
-    const sent = new URL(String(alices[0]!.extra?.response_url));
-    const message = { extra: { response_url: `${stack.url}${sent.pathname}${sent.search}` } };
+    expect(messages).toHaveLength(1);
+    const message = messages[0];
+    // the local Slack stand-in's response_url names the stack's old port: point it at the new one
+    const responseUrl = new URL(String(message?.extra?.response_url));
+    message!.extra!.response_url = `${stack.url}${responseUrl.pathname}${responseUrl.search}`;
     expect(message?.extra?.response_url).toMatch(/\/\.local\/slack\/response/);
     const payload = {
       type: 'block_actions',

@@ -17,8 +17,8 @@ describe('a requester whose token carries an approver’s email', () => {
     ['GitHub', 'deny', GITHUB],
     ['GitLab', 'approve', GITLAB],
   ] as const)(
-    'attack: a %s pipeline token with alice’s verified email %ss its own request via the API → 403, nothing written',
-    async (_name, issuer, decision) => {
+    'attack: a %s pipeline token with alice’s verified email tries to %s its own request via the API → 403, nothing written',
+    async (_name, decision, issuer) => {
       const tok = await c.pipeline(issuer, 'refs/heads/self', {
         email: 'alice@example.com',
         email_verified: true,

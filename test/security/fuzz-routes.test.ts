@@ -213,8 +213,8 @@ const weird = fc.oneof(
 /** a path segment: a real id, a plausible one, or hostile text (raw or percent-encoded) */
 const segment = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...Array.from({ length: 6 }, (_, i) => `@id${i}`)) },
-  { weight: 2, arbitrary: fc.uuid() },
-  { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,140}$/) },
+  { weight: 1, arbitrary: fc.uuid() },
+  { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,140}$/) },
   { weight: 2, arbitrary: weird.map((w) => pct(w)) },
   { weight: 1, arbitrary: weird.map((w) => w.replace(/[\s/?#]/g, '')) },
   { weight: 1, arbitrary: fc.integer({ min: 129, max: 9000 }).map((n) => 'x'.repeat(n)) },
@@ -251,10 +251,10 @@ const queryString = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('?', '?&&', '?%', '?a=%zz', '?cursor=%FF%FE', '?=&=') },
 );
 
-/** tokens: about one input in six carries a valid token that reaches the data (bounded time) */
+/** tokens: about one input in twelve carries a valid token that reaches the data (DynamoDB Local bounds the pace) */
 const authorization = fc.oneof(
   { weight: 3, arbitrary: fc.constant(undefined) },
-  { weight: 3, arbitrary: fc.constantFrom('@feature', '@main', '@payments', '@alice', '@bob', '@carol') },
+  { weight: 1, arbitrary: fc.constantFrom('@feature', '@main', '@payments', '@alice', '@bob', '@carol') },
   {
     weight: 8,
     arbitrary: fc.constantFrom(
@@ -694,7 +694,8 @@ async function run(route: RouteSpec, transport: 'in-process' | 'tcp') {
     expect.fail(`${failureReport(name, seed, result.failures)}\n${shrunk}`);
   }
   // the stack is still up and answering after the route's worst inputs
-  expect((await api(ctx.stack, 'GET', '/health')).status).toBe(200);
+  // (a fresh TCP connection: a pooled keep-alive one may have been closed by the server meanwhile)
+  expect((await overTcp({ method: 'GET', target: '/health' })).status).toBe(200);
 }
 
 describe(`fuzzing every route in process (${FUZZ_RUNS} inputs each, seed ${FUZZ_SEED})`, () => {

@@ -53,6 +53,15 @@ profiles:
       approvers: [leads]
       minApprovals: 1
       timeoutSeconds: 1800
+  pinned-it:
+    roleArn: arn:aws:iam::123456789012:role/jitvend-pinned-it
+    # a requester entry naming iss admits that issuer's tokens only
+    requesters: [{ iss: "${GITHUB}", repository: "acme/orders" }]
+    allow:
+      - actions: ["dynamodb:GetItem"]
+        resources: ["arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-*"]
+    approval:
+      approvers: [leads]
 `;
 
 export function useSecurityStack(): StackHandle {

@@ -248,6 +248,21 @@ describe('pipeline tokens naming people', () => {
   });
 });
 
+describe('requester rules pinned to an issuer', () => {
+  const body = { profile: 'pinned-it', permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE] }] };
+
+  it('attack: another trusted issuer’s token carrying the same repository claim requests the pinned profile → 403', async () => {
+    for (const issuer of [GITLAB, LOGIN, LOCAL]) {
+      const res = await c.create(await c.pipeline(issuer, 'refs/heads/pinned'), body);
+      expect(res.status).toBe(403);
+    }
+  });
+
+  it('control: the pinned issuer’s token may request it', async () => {
+    expect((await c.create(await c.pipeline(GITHUB, 'refs/heads/pinned'), body)).status).toBe(201);
+  });
+});
+
 describe('requests stored before issuer-scoped identity (legacy shape: requester = bare sub, no issuer)', () => {
   const sub = 'repo:acme/orders:ref:refs/heads/legacy';
   let legacyId: string;

@@ -18,7 +18,13 @@ const TRIALS = Number(process.env.RACE_TRIALS ?? 100);
 const BATCH = 20;
 const HAS_RELEASE = ROUTES.some((r) => r.method === 'POST' && r.path === '/requests/{id}/release');
 
-const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
+/** the stack's error log lines, shown when an answer is a 5xx */
+const errorLog: string[] = [];
+const ctx = useLocalStack({
+  waitTimeOverrides: { WaitUntilExpiry: 600_000 },
+  logLevel: 'error',
+  logWrite: (line) => errorLog.push(line),
+});
 
 interface Actors {
   pipeline: string;

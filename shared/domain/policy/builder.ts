@@ -91,19 +91,30 @@ export function buildSessionPolicy(
     actions: g.actions.filter(isLiteralAction),
     resources: g.resources,
   }));
-  withWorkBudget(CHECK_WORK_STEPS, () => {
-    permissions.forEach((permission, index) => {
-      for (const action of permission.actions) {
-        for (const resource of permission.resources) {
-          spend(1);
-          // the guardrails are trivially inside themselves
-          if (!wholeGuardrails) checkInside(profile, guardrails, index, action, resource);
-          if (profile.allowEscalation !== true)
-            checkEscalation(profile, literalGuardrails, index, action, resource);
+  try {
+    withWorkBudget(CHECK_WORK_STEPS, () => {
+      permissions.forEach((permission, index) => {
+        for (const action of permission.actions) {
+          for (const resource of permission.resources) {
+            spend(1);
+            // the guardrails are trivially inside themselves
+            if (!wholeGuardrails) checkInside(profile, guardrails, index, action, resource);
+            if (profile.allowEscalation !== true)
+              checkEscalation(profile, literalGuardrails, index, action, resource);
+          }
         }
-      }
+      });
     });
-  });
+  } catch (error) {
+    // a bound met outside one decision (e.g. while finding an example for a message)
+    if (error instanceof WorkBudgetExceededError) {
+      throw new ValidationError(
+        "the request is too complex to check against the guardrails within jitvend's work bound: request fewer actions or resources, or use fewer wildcards",
+        { cause: error },
+      );
+    }
+    throw error;
+  }
   const statements = minimalStatements(permissions);
   const policy: PolicyDocument = { Version: '2012-10-17', Statement: statements.map(toStatement) };
   const json = JSON.stringify(policy);

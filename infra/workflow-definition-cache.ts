@@ -1,0 +1,131 @@
+/**
+ * The synthesized workflow definition, cached on disk so the local stack starts without
+ * loading aws-cdk-lib (its module load and the synth take seconds at every start).
+ *
+ * There is still one definition: the one CDK synthesizes (infra/workflow-definition.ts). The
+ * cache (`dist/workflow-definition.json`, gitignored, built by `npm ci`'s `prepare` and by
+ * `npm run build:workflow`) stores it with a SHA-256 of everything that produced it: the
+ * contents of every local source file the synth imports (listed in the cache, found by esbuild
+ * when it was built) and the versions of aws-cdk-lib and constructs. A cache whose hash no
+ * longer matches, or that is missing or unreadable, is never used: the definition is
+ * synthesized again and the cache rewritten. This module imports nothing from CDK; the synth
+ * is loaded with a dynamic import only when the cache is stale.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkflowDefinition } from './workflow-definition.ts';
+
+/** The repository root (the cached inputs are paths relative to it). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const WORKFLOW_DEFINITION_CACHE = join(REPO_ROOT, 'dist', 'workflow-definition.json');
+/** Bump when the cache file's shape or the hash's recipe changes. */
+const CACHE_FORMAT = 1;
+/** Packages whose version is part of the hash (they produce the definition). */
+const HASHED_PACKAGES = ['aws-cdk-lib', 'constructs'] as const;
+
+export interface WorkflowDefinitionCache {
+  format: number;
+  /** SHA-256 (hex) of the inputs' contents and the packages' versions */
+  inputsHash: string;
+  /** the local source files the synth is made of, relative to the root, sorted */
+  inputs: string[];
+  definition: WorkflowDefinition;
+}
+
+export interface CacheLocation {
+  /** the cache file (default WORKFLOW_DEFINITION_CACHE) */
+  file?: string;
+  /** the root the inputs are relative to (default REPO_ROOT) */
+  root?: string;
+}
+
+function packageVersion(root: string, name: string): string {
+  try {
+    const manifest = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8'));
+    return String(manifest.version);
+  } catch {
+    return 'absent';
+  }
+}
+
+/** The hash of the given inputs as they are on disk now (a missing input hashes as missing). */
+export function workflowInputsHash(inputs: readonly string[], root: string = REPO_ROOT): string {
+  const hash = createHash('sha256');
+  hash.update(`jitvend workflow definition cache ${CACHE_FORMAT}\n`);
+  for (const name of HASHED_PACKAGES) hash.update(`package ${name}@${packageVersion(root, name)}\n`);
+  for (const input of [...inputs].sort()) {
+    let content: Buffer | string;
+    try {
+      content = readFileSync(join(root, input));
+    } catch {
+      content = '\u0000missing';
+    }
+    hash.update(`file ${input} ${Buffer.byteLength(content)}\n`);
+    hash.update(content);
+  }
+  return hash.digest('hex');
+}
+
+function isCache(value: unknown): value is WorkflowDefinitionCache {
+  const cache = value as Partial<WorkflowDefinitionCache> | null;
+  return (
+    typeof cache === 'object' &&
+    cache !== null &&
+    cache.format === CACHE_FORMAT &&
+    typeof cache.inputsHash === 'string' &&
+    Array.isArray(cache.inputs) &&
+    cache.inputs.length > 0 &&
+    cache.inputs.every((input) => typeof input === 'string') &&
+    typeof cache.definition?.StartAt === 'string' &&
+    typeof cache.definition.States === 'object'
+  );
+}
+
+/**
+ * The cached definition if the cache exists and its hash matches its inputs as they are now;
+ * undefined otherwise (missing, unreadable, another format, or stale).
+ */
+export function readCachedWorkflowDefinition(location: CacheLocation = {}): WorkflowDefinition | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(location.file ?? WORKFLOW_DEFINITION_CACHE, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isCache(parsed)) return undefined;
+  if (workflowInputsHash(parsed.inputs, location.root ?? REPO_ROOT) !== parsed.inputsHash) return undefined;
+  return parsed.definition;
+}
+
+/**
+ * Writes the cache atomically (a temp file renamed over it, so a concurrent reader sees the
+ * old file or the new one). `inputsHash` must have been taken before the synth read its
+ * inputs: an input changed during the synth then leaves a cache that reads as stale.
+ */
+export function writeWorkflowDefinitionCache(
+  cache: Omit<WorkflowDefinitionCache, 'format'>,
+  location: CacheLocation = {},
+): void {
+  const file = location.file ?? WORKFLOW_DEFINITION_CACHE;
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const body: WorkflowDefinitionCache = { format: CACHE_FORMAT, ...cache, inputs: [...cache.inputs].sort() };
+  writeFileSync(temp, `${JSON.stringify(body, null, 2)}\n`);
+  renameSync(temp, file);
+}
+
+/**
+ * The workflow definition for the local stack: from the cache when it is fresh (no CDK loaded),
+ * otherwise synthesized (aws-cdk-lib loaded on demand, a few seconds) and cached. Each call
+ * returns a fresh object, so callers may change it. Yields once first, so I/O started just
+ * before (e.g. DynamoDB Local's process) gets going.
+ */
+export async function loadWorkflowDefinition(location: CacheLocation = {}): Promise<WorkflowDefinition> {
+  await new Promise((r) => setImmediate(r));
+  const cached = readCachedWorkflowDefinition(location);
+  if (cached) return cached;
+  const { synthesizeAndCacheWorkflowDefinition } = await import('./workflow-definition.ts');
+  return synthesizeAndCacheWorkflowDefinition(location);
+}
