@@ -452,6 +452,9 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
           const { [TIMEOUT_FIELD]: timeoutSeconds, Payload } = input as Record<string, unknown>;
           const token = randomBytes(48).toString('base64url');
           const { promise, resolve, reject } = deferred<JsonValue>();
+          // stop() may reject it while the step below still runs, before anyone awaits it:
+          // mark it handled now (the caller still sees the rejection when it awaits it)
+          promise.catch(() => undefined);
           const waiter: TokenWaiter = { executionId: execution.id, resolve, reject };
           // The library raises States.Timeout at the deadline; forget the token then too.
           const seconds = typeof timeoutSeconds === 'number' ? timeoutSeconds : binding.timeoutSeconds;

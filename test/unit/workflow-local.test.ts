@@ -486,3 +486,33 @@ describe('LocalWorkflowRunner: the definition it accepts', () => {
     );
   });
 });
+
+describe('LocalWorkflowRunner: stopping while AwaitApproval is still notifying', () => {
+  it('stops cleanly, with no unhandled rejection of the waiting task', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let notifying!: () => void;
+      const called = new Promise<void>((resolve) => {
+        notifying = resolve;
+      });
+      // the step (sending Slack and email) is still running when the runner stops
+      const fake = fakeSteps({
+        evaluate: human(),
+        awaitApproval: () => {
+          notifying();
+          return new Promise<void>((resolve) => setTimeout(resolve, 50));
+        },
+      });
+      const r = runner(fake.steps);
+      await r.start(request({ approvalRoute: { kind: 'human', approvers: ['alice'], minApprovals: 1 } }));
+      await called;
+      await r.stop();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
