@@ -1,11 +1,13 @@
 /**
  * DynamoDB throttling, injected at the store's own client (a middleware inside the SDK's
  * retry loop answers ProvisionedThroughputExceededException or ThrottlingException before
- * the call reaches DynamoDB Local): short bursts are retried and nobody notices.
- * dynamodb-outage.test.ts: throttling that lasts.
+ * the call reaches DynamoDB Local): short bursts are retried and nobody notices; sustained
+ * throttling (an outage) is answered 503 with a problem document, never a 500 and never
+ * internals (error names, table names, stack traces), and nothing half-done is left behind.
  */
 import { ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_TABLE_NAME } from '../../local/stack.ts';
 import { api, untilStatus, useLocalStack } from '../helpers/in-process-stack.ts';
 
 const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
@@ -78,4 +80,38 @@ describe('DynamoDB throttling', () => {
       expect(fault.throttled).toBeGreaterThan(3);
     },
   );
+});
+
+describe('DynamoDB throttling that lasts', () => {
+  it('sustained throttling: 503 problem documents without internals; nothing half-created', async () => {
+    const created = await api(ctx.stack, 'POST', '/requests', pipeline, body('before the outage'));
+    expect(created.status).toBe(201);
+    const existing = created.body.id as string;
+    const before = await api(ctx.stack, 'GET', '/requests?limit=100', pipeline);
+    fault.kind = 'provisioned';
+    fault.mode = 'every';
+    const answers = await Promise.all([
+      api(ctx.stack, 'POST', '/requests', pipeline, body('during an outage')),
+      api(ctx.stack, 'GET', `/requests/${existing}`, pipeline),
+      api(ctx.stack, 'GET', '/requests', pipeline),
+      api(ctx.stack, 'GET', `/requests/${existing}/audit`, pipeline),
+    ]);
+    fault.mode = 'off';
+    for (const answer of answers) {
+      const text = JSON.stringify(answer.body);
+      expect(answer.status, text).toBe(503);
+      expect(answer.body).toMatchObject({
+        status: 503,
+        title: expect.any(String),
+        detail: expect.any(String),
+      });
+      expect(text).not.toMatch(/ProvisionedThroughput|Throttling|provisioned throughput|\.ts:\d|\n\s+at /);
+      expect(text).not.toContain(LOCAL_TABLE_NAME);
+    }
+    // the outage over, the same calls work and the refused create left nothing behind
+    const after = await api(ctx.stack, 'GET', '/requests?limit=100', pipeline);
+    expect(after.status).toBe(200);
+    expect((after.body.items as unknown[]).length).toBe((before.body.items as unknown[]).length);
+    expect((await api(ctx.stack, 'GET', `/requests/${existing}`, pipeline)).status).toBe(200);
+  });
 });
