@@ -21,14 +21,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getRuntime, setRuntime } from '../../functions/runtime.ts';
 import { LOCAL_MANAGED_POLICIES_PER_ROLE, LocalSessionRevoker } from '../../local/iam-stand-in.ts';
+import { LOCAL_TABLE_NAME } from '../../local/stack.ts';
 import type { LocalWorkflowRunner } from '../../local/workflow-runner.ts';
 import { S3AuditSink } from '../../shared/adapters/audit-sink/s3-audit-sink.ts';
+import { DynamoDbDenyListStore } from '../../shared/adapters/dynamodb/deny-list-store.ts';
 import { IamSessionRevoker } from '../../shared/adapters/iam/session-revoker.ts';
 import { ConfigError, parseConfig } from '../../shared/config.ts';
 import { isTerminal } from '../../shared/domain/lifecycle.ts';
 import { REVOCATION_GRACE_MS, RevocationLimitError } from '../../shared/domain/revocation.ts';
 import { workflowSteps } from '../../shared/domain/use-cases/workflow-steps.ts';
 import { InMemoryDenyListStore } from '../fakes/deny-list-store.ts';
+import { denyListStoreContract } from '../helpers/deny-list-contract.ts';
 import { api, useLocalStack } from '../helpers/in-process-stack.ts';
 import {
   type FailurePlan,
@@ -175,6 +178,12 @@ describe('revocation on the role (real IAM adapter, local IAM stand-in)', () => 
 const clock = offsetClock();
 const ctx = useLocalStack({ clock });
 let plan: FailurePlan = {};
+
+// the DynamoDB adapter of the deny list, on the local stack's DynamoDB Local table
+denyListStoreContract(
+  'DynamoDB (DynamoDB Local)',
+  () => new DynamoDbDenyListStore({ tableName: LOCAL_TABLE_NAME, client: ctx.stack.documentClient }),
+);
 let chaos: { runner: LocalWorkflowRunner; calls: { step: string; requestId: string; failed: boolean }[] };
 beforeEach(() => {
   clock.offsetMs = 0;

@@ -46,6 +46,7 @@ import {
   roleNameOf,
 } from '../../shared/domain/revocation.ts';
 import { InMemoryDenyListStore } from '../fakes/deny-list-store.ts';
+import { denyListStoreContract } from '../helpers/deny-list-contract.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/ci/jitvend-orders-it';
 const NOW = new Date('2026-11-24T10:00:00.000Z');
@@ -172,6 +173,8 @@ function idsIn(document: string | undefined): string[] {
   ).Statement[0]!.Condition.StringEquals['aws:SourceIdentity']!;
   return Array.isArray(ids) ? ids : [ids];
 }
+
+denyListStoreContract('in-memory fake', () => new InMemoryDenyListStore());
 
 describe('the deny list (domain)', () => {
   it('renders one Deny listing exactly the sessions, bounded by the latest of their ends', () => {
