@@ -15,12 +15,15 @@
  * `/jitvend/jitvend-denies-<role>-<n>` attached to the role (6,144 each). With the
  * default 8 managed shards a role holds about 1,150 live denies (docs/deploy.md).
  *
- * Races. The list lives in DynamoDB (DenyListStore), versioned: a deny is added by a
- * conditional write on the version, so two revocations racing never lose one another,
- * and IAM is only ever written from a committed version. Each writer then re-puts its
- * shard until the latest committed version's rendering of that shard is what it last put
- * (see shared/adapters/iam/session-revoker.ts): the last put to land is always current,
- * with no read of IAM (IAM's reads are eventually consistent).
+ * Races. The list lives in DynamoDB (DenyListStore), one item per role: each session is
+ * added, extended or removed by one atomic write that checks only what it touches (the
+ * session absent, its shard's character count within room), so revocations racing on one
+ * role never lose one another nor retry for each other, and no shard ever lists more than
+ * its policy can hold. Every write bumps the list's version, and IAM is only ever written
+ * from a list as it stood after a write. Each writer then re-puts its shard until the latest
+ * version's rendering of that shard is what it last put (see
+ * shared/adapters/iam/session-revoker.ts): the last put to land is always current, with no
+ * read of IAM (IAM's reads are eventually consistent).
  *
  * A deny lasts until the session's expiry plus REVOCATION_GRACE_MS (clock skew between IAM
  * and STS), rounded UP to the whole second: IAM compares `aws:CurrentTime` to a timestamp and
