@@ -10,6 +10,7 @@ import { approverPeople } from './domain/approval.ts';
 import { validateGuardrails } from './domain/policy/builder.ts';
 import type { JitvendConfig, Profile } from './domain/profile.ts';
 import { DEFAULT_MANAGED_DENY_POLICIES, MAX_MANAGED_DENY_POLICIES } from './domain/revocation.ts';
+import { MAX_WINDOW_SECONDS } from './domain/window.ts';
 import { describeIssues } from './zod-issues.ts';
 
 export const DEFAULT_CONFIG_PATH = 'jitvend.config.yaml';
@@ -56,6 +57,12 @@ const profileSchema = z
       ),
     maxDurationSeconds: duration.default(MAX_DURATION_SECONDS),
     defaultDurationSeconds: duration.default(MIN_DURATION_SECONDS),
+    /** how long one approval may last, renewed session by session (default: one session) */
+    maxWindowSeconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .max(MAX_WINDOW_SECONDS, `must be at most ${MAX_WINDOW_SECONDS} (12 hours)`)
+      .optional(),
     requesters: z.array(claimMatcher).min(1, 'must list at least one requester, or nobody could request it'),
     allow: z.array(permission).min(1, 'must list at least one guardrail'),
     allowEscalation: z.boolean().default(false),
@@ -70,11 +77,17 @@ const profileSchema = z
         .positive()
         .max(2_592_000, 'must be at most 2592000 (30 days)')
         .default(1800),
+      /** `sameRun`: the jobs of one CI run share one human approval (shared/domain/reuse.ts) */
+      reuse: z.enum(['sameRun'], 'must be sameRun (or left out)').optional(),
     }),
   })
   .refine((p) => p.defaultDurationSeconds <= p.maxDurationSeconds, {
     message: 'must not be above maxDurationSeconds',
     path: ['defaultDurationSeconds'],
+  })
+  .refine((p) => p.maxWindowSeconds === undefined || p.maxWindowSeconds >= p.maxDurationSeconds, {
+    message: 'must not be below maxDurationSeconds (a window holds at least one session)',
+    path: ['maxWindowSeconds'],
   });
 
 const personSchema = z.strictObject({
@@ -211,6 +224,7 @@ function toProfile(profileName: string, p: ConfigFile['profiles'][string]): Prof
     roleArn: p.roleArn,
     maxDurationSeconds: p.maxDurationSeconds,
     defaultDurationSeconds: p.defaultDurationSeconds,
+    maxWindowSeconds: p.maxWindowSeconds ?? p.maxDurationSeconds,
     requesters: p.requesters,
     allow: p.allow,
     allowEscalation: p.allowEscalation,

@@ -18,6 +18,8 @@ export interface ApprovalPolicy {
   approvers: string[];
   minApprovals: number;
   timeoutSeconds: number;
+  /** `sameRun`: a request approved by people approves later requests of the same CI run (domain/reuse.ts) */
+  reuse?: 'sameRun';
 }
 
 /** A profile as configured by the infra team (validated by shared/config.ts). */
@@ -27,6 +29,8 @@ export interface Profile {
   roleArn: string;
   maxDurationSeconds: number;
   defaultDurationSeconds: number;
+  /** how long one approval may last (a window of renewed sessions); default maxDurationSeconds */
+  maxWindowSeconds?: number;
   requesters: ClaimMatcher[];
   /** the guardrails: the most any request may get */
   allow: Permission[];

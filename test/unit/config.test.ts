@@ -113,6 +113,21 @@ describe('config file', () => {
     ['a guardrail covering iam:*', base.replace('"dynamodb:GetItem"', '"*"'), 'profiles.p.allow:'],
     ['YAML that does not parse', 'profiles: [', 'YAML:'],
     [
+      'a window above 12 hours',
+      base.replace('roleArn:', 'maxWindowSeconds: 43201\n    roleArn:'),
+      'profiles.p.maxWindowSeconds: must be at most 43200 (12 hours)',
+    ],
+    [
+      'a window shorter than one session',
+      base.replace('roleArn:', 'maxWindowSeconds: 1800\n    roleArn:'),
+      'profiles.p.maxWindowSeconds: must not be below maxDurationSeconds',
+    ],
+    [
+      'an unknown reuse mode',
+      base.replace('approvers: [leads]', 'approvers: [leads]\n      reuse: sameBranch'),
+      'profiles.p.approval.reuse',
+    ],
+    [
       'more managed deny policies than IAM attaches to a role',
       `${base}revocation: { managedPolicies: 21 }\n`,
       'revocation.managedPolicies',
@@ -135,6 +150,18 @@ describe('config file', () => {
     expect(
       parseConfig(`${base}revocation: { managedPolicies: 20 }\n`, 't.yaml').revocation.managedPolicies,
     ).toBe(20);
+  });
+
+  it('takes a window of up to 12 hours and same-run reuse; the window defaults to one session', () => {
+    const config = parseConfig(
+      base
+        .replace('roleArn:', 'maxWindowSeconds: 43200\n    roleArn:')
+        .replace('approvers: [leads]', 'approvers: [leads]\n      reuse: sameRun'),
+      't.yaml',
+    );
+    expect(config.profiles.p!.maxWindowSeconds).toBe(43_200);
+    expect(config.profiles.p!.approval.reuse).toBe('sameRun');
+    expect(parseConfig(base, 't.yaml').profiles.p!.maxWindowSeconds).toBe(3600);
   });
 
   it('names the file in the error message', () => {
