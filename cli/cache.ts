@@ -7,6 +7,43 @@ import type { CliIo } from './io.ts';
 /** Cached credentials are reused only while they stay valid for longer than this. */
 export const MIN_REMAINING_MS = 120_000;
 
+/**
+ * `credential_process`: cached credentials are handed out only while more than this remains
+ * (`--refresh-before`). The AWS SDKs treat credentials with under 5 minutes left as expired and
+ * call the process again; handing out ones with 10 minutes left keeps every SDK call working.
+ */
+export const DEFAULT_REFRESH_BEFORE_MS = 10 * 60_000;
+/** STS's shortest session: a window with less than this left cannot be renewed. */
+const MIN_RENEWAL_MS = 15 * 60_000;
+
+/** What a `credential_process` call does with what the cache holds. */
+export type CacheDecision =
+  /** hand out the cached credentials */
+  | { kind: 'hit' }
+  /** renew the cached request's session inside its window (`POST /requests/{id}/renew`) */
+  | { kind: 'renew'; requestId: string }
+  /** make a new request (nothing cached, or its window has ended) */
+  | { kind: 'request' };
+
+/**
+ * Decides on a fake-able clock: a hit while more than `refreshBeforeMs` remains of the cached
+ * session; else a renewal while the window (the cached `windowEndsAt`) has at least STS's
+ * shortest session left; else a new request.
+ */
+export function cacheDecision(
+  entry: CachedCredentials | undefined,
+  now: number,
+  refreshBeforeMs = DEFAULT_REFRESH_BEFORE_MS,
+): CacheDecision {
+  if (!entry) return { kind: 'request' };
+  const expiresAt = Date.parse(entry.credentials.expiration);
+  if (!Number.isNaN(expiresAt) && expiresAt - now > refreshBeforeMs) return { kind: 'hit' };
+  const windowEnd = entry.windowEndsAt ? Date.parse(entry.windowEndsAt) : Number.NaN;
+  if (!Number.isNaN(windowEnd) && windowEnd - now >= MIN_RENEWAL_MS)
+    return { kind: 'renew', requestId: entry.requestId };
+  return { kind: 'request' };
+}
+
 export interface CacheKeyParts {
   api: string;
   profile: string;
@@ -17,6 +54,8 @@ export interface CacheKeyParts {
 export interface CachedCredentials {
   requestId: string;
   credentials: Credentials;
+  /** when the request's approval window ends: until then the cache renews rather than requests */
+  windowEndsAt?: string;
 }
 
 /** `$XDG_CACHE_HOME/jitvend`, else `~/.cache/jitvend` (a relative XDG_CACHE_HOME is ignored, as the XDG spec says). */
@@ -46,6 +85,19 @@ export async function readCachedCredentials(
   key: string,
   now: number,
 ): Promise<CachedCredentials | undefined> {
+  const entry = await readCacheEntry(dir, key);
+  if (!entry) return undefined;
+  const expiresAt = Date.parse(entry.credentials.expiration);
+  if (Number.isNaN(expiresAt) || expiresAt - now <= MIN_REMAINING_MS) return undefined;
+  return entry;
+}
+
+/**
+ * The cache entry whatever its credentials' expiry (what `cacheDecision` weighs: a spent
+ * session may still have a window to renew in); undefined when missing or not trusted: a file
+ * that is unreadable, malformed, readable by others or owned by someone else.
+ */
+export async function readCacheEntry(dir: string, key: string): Promise<CachedCredentials | undefined> {
   const path = join(dir, `${key}.json`);
   try {
     const info = await stat(path);
@@ -54,9 +106,11 @@ export async function readCachedCredentials(
     const entry = JSON.parse(await readFile(path, 'utf8')) as Partial<CachedCredentials>;
     const credentials = entry.credentials;
     if (typeof entry.requestId !== 'string' || !isCredentials(credentials)) return undefined;
-    const expiresAt = Date.parse(credentials.expiration);
-    if (Number.isNaN(expiresAt) || expiresAt - now <= MIN_REMAINING_MS) return undefined;
-    return { requestId: entry.requestId, credentials };
+    return {
+      requestId: entry.requestId,
+      credentials,
+      ...(typeof entry.windowEndsAt === 'string' ? { windowEndsAt: entry.windowEndsAt } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -90,4 +144,49 @@ function isCredentials(value: unknown): value is Credentials {
     typeof c.sessionToken === 'string' &&
     typeof c.expiration === 'string'
   );
+}
+
+/** How long a lock may be held before another caller takes it over (its holder died). */
+const LOCK_STALE_MS = 120_000;
+const LOCK_POLL_MS = 100;
+
+/**
+ * Runs `fn` holding the cache entry's lock (`<key>.lock`, created exclusively, mode 0600), so
+ * concurrent callers (an SDK with many threads, parallel test workers) share one request and
+ * one renewal: the others wait, then find the fresh entry. A lock older than two minutes (its
+ * holder was killed) is taken over. `sleep` and `now` are injectable for tests.
+ */
+export async function withCacheLock<T>(
+  dir: string,
+  key: string,
+  fn: () => Promise<T>,
+  clock: { now(): number; sleep(ms: number): Promise<void> } = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  },
+): Promise<T> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, `${key}.lock`);
+  for (;;) {
+    try {
+      await writeFile(path, JSON.stringify({ pid: process.pid, at: clock.now() }), {
+        mode: 0o600,
+        flag: 'wx',
+      });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const held = await stat(path).catch(() => undefined);
+      if (held && clock.now() - held.mtimeMs > LOCK_STALE_MS) {
+        await rm(path, { force: true });
+        continue;
+      }
+      await clock.sleep(LOCK_POLL_MS);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(path, { force: true });
+  }
 }

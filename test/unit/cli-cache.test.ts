@@ -1,13 +1,16 @@
-import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type CacheKeyParts,
+  cacheDecision,
   cacheDir,
   cacheKey,
   MIN_REMAINING_MS,
   readCachedCredentials,
+  readCacheEntry,
+  withCacheLock,
   writeCachedCredentials,
 } from '../../cli/cache.ts';
 
@@ -85,5 +88,77 @@ describe('credential cache', () => {
     expect(cacheDir({ XDG_CACHE_HOME: '/var/cache/me' }, '/home/me')).toBe('/var/cache/me/jitvend');
     expect(cacheDir({}, '/home/me')).toBe('/home/me/.cache/jitvend');
     expect(cacheDir({ XDG_CACHE_HOME: 'relative' }, '/home/me')).toBe('/home/me/.cache/jitvend');
+  });
+});
+
+describe('credential_process cache decisions (fake clock)', () => {
+  const MIN = 60_000;
+  const cached = (sessionLeftMs: number, windowLeftMs?: number) => ({
+    ...entry(sessionLeftMs),
+    ...(windowLeftMs !== undefined ? { windowEndsAt: new Date(NOW + windowLeftMs).toISOString() } : {}),
+  });
+
+  it.each([
+    ['nothing cached', undefined, 'request'],
+    ['a session with 30 minutes left', cached(30 * MIN, 120 * MIN), 'hit'],
+    ['a session with 10 minutes and a second left', cached(10 * MIN + 1000, 120 * MIN), 'hit'],
+    ['a session with 9 minutes left, inside a 2-hour window', cached(9 * MIN, 100 * MIN), 'renew'],
+    ['a spent session, the window still open', cached(-5 * MIN, 60 * MIN), 'renew'],
+    ['a session with 9 minutes left, and its window ends with it', cached(9 * MIN, 9 * MIN), 'request'],
+    ['a window with 14 minutes left (STS’s shortest session is 15)', cached(5 * MIN, 14 * MIN), 'request'],
+    ['a request with no window (one session)', cached(9 * MIN), 'request'],
+  ])('%s → %s', (_, cachedEntry, kind) => {
+    expect(cacheDecision(cachedEntry, NOW).kind).toBe(kind);
+  });
+
+  it('--refresh-before changes when a cached session stops being handed out', () => {
+    expect(cacheDecision(cached(9 * MIN, 100 * MIN), NOW, 5 * MIN).kind).toBe('hit');
+    expect(cacheDecision(cached(29 * MIN, 100 * MIN), NOW, 30 * MIN)).toEqual({
+      kind: 'renew',
+      requestId: 'req-1',
+    });
+  });
+
+  it('keeps the window through the cache file, even once the session is spent', async () => {
+    await writeCachedCredentials(dir, 'k', cached(-1 * MIN, 60 * MIN));
+    expect(await readCachedCredentials(dir, 'k', NOW)).toBeUndefined();
+    expect(await readCacheEntry(dir, 'k')).toEqual(cached(-1 * MIN, 60 * MIN));
+  });
+});
+
+describe('the cache lock: concurrent callers share one request', () => {
+  it('two callers racing on a miss: one makes the request, the other finds its entry', async () => {
+    let requests = 0;
+    const caller = () =>
+      withCacheLock(dir, 'k', async () => {
+        const found = await readCacheEntry(dir, 'k');
+        if (cacheDecision(found, NOW).kind === 'hit') return found!.requestId;
+        requests++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const made = { ...entry(60 * 60_000), requestId: `req-${requests}` };
+        await writeCachedCredentials(dir, 'k', made);
+        return made.requestId;
+      });
+    const ids = await Promise.all([caller(), caller(), caller()]);
+    expect(requests).toBe(1);
+    expect(new Set(ids)).toEqual(new Set(['req-1']));
+    expect(await readdir(dir)).toEqual(['k.json']);
+  });
+
+  it('takes over a lock left by a killed holder once it is two minutes old', async () => {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, 'k.lock'), '{"pid":1}', { mode: 0o600 });
+    let now = Date.now();
+    const slept: number[] = [];
+    const result = withCacheLock(dir, 'k', async () => 'ran', {
+      now: () => now,
+      sleep: async (ms) => {
+        slept.push(ms);
+        now += 30_000;
+      },
+    });
+    expect(await result).toBe('ran');
+    expect(slept.length).toBeGreaterThanOrEqual(4);
+    expect(await readdir(dir)).toEqual([]);
   });
 });
