@@ -59,7 +59,12 @@ export interface CommitOptions {
   deleteCredentials?: 'required' | 'if_present';
 }
 
-export interface RequestStore {
+/**
+ * Requests and their audit trail: every change of a request is written with its audit event in
+ * one conditional transaction (and the sealed credentials travel with the transitions that
+ * issue or end them).
+ */
+export interface RequestRepository {
   /**
    * Writes a new request and its first audit event atomically. With an idempotency key (scoped
    * by the caller to its principal), a second create with the same key returns the first
@@ -81,27 +86,35 @@ export interface RequestStore {
   list(query: ListQuery): Promise<Page<AccessRequest>>;
   /** the request's audit events, oldest first */
   listAudit(id: string): Promise<AuditEvent[]>;
-  getCredentials(id: string): Promise<SealedCredentials | undefined>;
   /** The request and its sealed credentials together (one read where the store allows it). */
   getWithCredentials(
     id: string,
   ): Promise<{ request: AccessRequest | undefined; credentials: SealedCredentials | undefined }>;
+}
 
-  /** Keeps the AwaitApproval task token server-side (never in the request item, a URL or an event). */
+/** Keeps the AwaitApproval task token server-side (never in the request item, a URL or an event). */
+export interface TaskTokenStore {
   saveTaskToken(id: string, taskToken: string, expiresAt: string): Promise<void>;
-  getTaskToken(id: string): Promise<string | undefined>;
   /**
    * Removes the task token and returns it, atomically: of several callers racing to resume
    * the same task (a decision and the AwaitApproval step itself), exactly one gets it.
    */
   takeTaskToken(id: string): Promise<string | undefined>;
+}
 
-  /** Email approval tokens, stored by hash only. */
+/** Email approval links: their tokens, stored by hash only. */
+export interface ApprovalTokenStore {
   saveApprovalToken(record: ApprovalTokenRecord): Promise<void>;
   getApprovalToken(tokenHash: string): Promise<ApprovalTokenRecord | undefined>;
   /** Marks a token used; false when it was already used (or does not exist): single use under races. */
   useApprovalToken(tokenHash: string, usedAt: string): Promise<boolean>;
 }
+
+/**
+ * The three stores as the runtimes wire them: one DynamoDB table holds all of them
+ * (shared/adapters/dynamodb/request-store.ts). Use cases ask for the ports they use only.
+ */
+export type RequestStore = RequestRepository & TaskTokenStore & ApprovalTokenStore;
 
 export interface ApprovalTokenRecord {
   tokenHash: string;

@@ -8,9 +8,9 @@ import { denyUntil } from '../revocation.ts';
 import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
 import type { AccessRequest, RequestStatus } from '../types.ts';
 import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
-import { changeIf } from './change-if.ts';
-import { resumeWorkflow } from './decide.ts';
 import { requestOrThrow } from './read-requests.ts';
+import { resumeWorkflow } from './resume-workflow.ts';
+import { changeIf } from './update-request.ts';
 
 const SYSTEM = 'jitvend';
 
