@@ -4,7 +4,7 @@
  */
 import type { Person } from './profile.ts';
 import type { AccessRequest, AuditEvent, IssuedCredentials, RequestStatus } from './types.ts';
-import type { UsageEvents, UsageWindow } from './usage.ts';
+import type { UsageEvents, UsageWindow } from './usage/session-records.ts';
 
 export interface Clock {
   now(): Date;
@@ -151,7 +151,7 @@ export interface SessionRevoker {
 /**
  * Finds the CloudTrail records of an issued session (LookupEvents on AWS, a trail's log files,
  * local files in the local stack). It may return records of other sessions too: the domain
- * keeps exactly those carrying the session's source identity (shared/domain/usage.ts).
+ * keeps exactly those carrying the session's source identity (shared/domain/usage/session-records.ts).
  */
 export interface UsageSource {
   eventsFor(sourceIdentity: string, window: UsageWindow): Promise<UsageEvents>;

@@ -14,7 +14,8 @@ import { loadConfig } from '../../shared/config.ts';
 import { UnauthenticatedError } from '../../shared/domain/errors.ts';
 import type { RequestStore, UsageSource } from '../../shared/domain/ports.ts';
 import type { AccessRequest, Principal } from '../../shared/domain/types.ts';
-import type { UsageReport, UsageWindow } from '../../shared/domain/usage.ts';
+import type { UsageReport } from '../../shared/domain/usage/report.ts';
+import type { UsageWindow } from '../../shared/domain/usage/session-records.ts';
 
 const ID = '3f1c2b9e-8d4a-4e7b-9c61-2a5d7e0f4b18';
 const REQUESTER = 'repo:acme/orders:ref:refs/heads/main';

@@ -3,7 +3,8 @@ import type { Deps } from '../deps.ts';
 import { ConflictError } from '../errors.ts';
 import { sourceIdentityFor } from '../session.ts';
 import type { Principal } from '../types.ts';
-import { type UsageReport, usageReport, usageWindow } from '../usage.ts';
+import { type UsageReport, usageReport } from '../usage/report.ts';
+import { usageWindow } from '../usage/session-records.ts';
 import { requestOrThrow } from './read-requests.ts';
 
 /**
