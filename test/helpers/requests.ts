@@ -5,7 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { chainAuditEvent, GENESIS_HASH } from '../../shared/domain/audit.ts';
 import { applyChange } from '../../shared/domain/transition.ts';
-import type { AccessRequest, ApprovalRoute, AuditEvent, RequestStatus } from '../../shared/domain/types.ts';
+import type {
+  AccessRequest,
+  ApprovalRoute,
+  AuditEvent,
+  Principal,
+  RequestStatus,
+} from '../../shared/domain/types.ts';
 
 export const GITHUB = 'https://token.actions.githubusercontent.com';
 export const ORDERS_PIPELINE = 'repo:acme/orders:ref:refs/heads/main';
@@ -38,7 +44,7 @@ export function newRequest(
   const requester = overrides.requester ?? ORDERS_PIPELINE;
   const createdAt = overrides.createdAt ?? at(0);
   const status = overrides.status ?? 'pending_approval';
-  const route = overrides.route ?? { kind: 'human', approvers: ['platform-leads'], minApprovals: 1 };
+  const route = overrides.route ?? { kind: 'human', approvers: ['alice', 'bob'], minApprovals: 1 };
   const event = chainAuditEvent(id, 1, GENESIS_HASH, {
     type: 'request_created',
     actor: requester,
@@ -125,4 +131,17 @@ export function requestIn(
     to: 'expired',
     event: { type: 'request_expired', actor: 'jitvend', channel: 'workflow', at: at(1020) },
   });
+}
+
+/** The pipeline that creates the fixtures' requests (issuer AND subject). */
+export const REQUESTER: Principal = {
+  issuer: GITHUB,
+  subject: ORDERS_PIPELINE,
+  claims: { repository: 'acme/orders', ref: 'refs/heads/main' },
+};
+/** The same subject at another issuer: someone else. */
+export const IMPOSTOR: Principal = { ...REQUESTER, issuer: 'https://gitlab.example.com' };
+/** A configured person's token (the sample config's people: alice, bob, carol). */
+export function personPrincipal(person: string): Principal {
+  return { issuer: 'https://idp.example.com', subject: `${person}@example.com`, claims: {}, person };
 }
