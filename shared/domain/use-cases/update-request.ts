@@ -4,22 +4,15 @@
  * read, so a busy request makes writers lose races. A use case is a guard plus a change:
  * `updateRequest` reads, asks the use case what to do with what it read, commits, and when
  * another writer got there first (ConcurrentUpdateError) re-reads and asks again after a
- * short random pause that spreads the retries.
+ * short random pause that spreads the retries (conflict-retry.ts).
  */
+import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
 import type { DepsWith } from '../deps.ts';
 import { ConcurrentUpdateError, ConflictError } from '../errors.ts';
 import type { CommitOptions, RequestRepository } from '../ports.ts';
 import { applyChange, type Change } from '../transition.ts';
 import type { AccessRequest, RequestStatus } from '../types.ts';
 import { requestOrThrow } from './read-requests.ts';
-
-export const MAX_CONFLICT_ATTEMPTS = 25;
-
-/** The jittered pause before attempt `attempt` (1, 2, ...): up to 8, 16, ... 100 ms. */
-export function pauseAfterConflict(attempt: number): Promise<void> {
-  const ceiling = Math.min(100, 4 * 2 ** Math.min(attempt, 5));
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-}
 
 /** What a use case decides on the state it was shown. */
 export type Verdict<T> =
