@@ -9,7 +9,20 @@ import {
   MAX_DECISION_REASON_CHARS,
   pageForProblem,
 } from '../../shared/web/approval-pages.ts';
-import { type ApiEvent, errorResponse, header, publicRoute } from '../http.ts';
+import {
+  type ApiEvent,
+  type ApiHandler,
+  errorResponse,
+  header,
+  publicRoute,
+  type RouteDeps,
+  routeOnAws,
+} from '../http.ts';
+import type { Runtime, UseCaseDeps } from '../runtime.ts';
+
+export type ApprovalDecisionDeps = RouteDeps &
+  UseCaseDeps<typeof decide> &
+  Pick<Runtime, 'store' | 'clock' | 'config' | 'secrets'>;
 
 /**
  * POST /approvals/{token}: the approver's decision from the confirmation page's form
@@ -18,58 +31,62 @@ import { type ApiEvent, errorResponse, header, publicRoute } from '../http.ts';
  * rules, audits the attempt and resumes the workflow. A bad, expired or spent link, or a
  * bad form, changes nothing.
  */
-export const handler = publicRoute(async ({ event, runtime }) => {
-  try {
-    const link = await resolveApprovalLink(
-      { store: runtime.store, clock: runtime.clock, approvalTokenKey: runtime.secrets.approvalTokenKey },
-      event.pathParameters?.token,
-    );
-    if (!link.ok) return linkProblemPage(link.problem, link.request);
+export function makeApprovalDecisionHandler(deps: ApprovalDecisionDeps): ApiHandler {
+  return publicRoute(deps, async (event) => {
+    try {
+      const link = await resolveApprovalLink(
+        { store: deps.store, clock: deps.clock, approvalTokenKey: deps.secrets.approvalTokenKey },
+        event.pathParameters?.token,
+      );
+      if (!link.ok) return linkProblemPage(link.problem, link.request);
 
-    const form = decisionForm(event);
-    if (!form.ok) return errorPage(form.statusCode, form.detail);
+      const form = decisionForm(event);
+      if (!form.ok) return errorPage(form.statusCode, form.detail);
 
-    const now = runtime.clock.now().toISOString();
-    if (!(await runtime.store.useApprovalToken(link.tokenHash, now))) {
-      // another click (or another tab) spent it first
-      return linkProblemPage('used', (await runtime.store.get(link.claims.requestId)) ?? undefined);
+      const now = deps.clock.now().toISOString();
+      if (!(await deps.store.useApprovalToken(link.tokenHash, now))) {
+        // another click (or another tab) spent it first
+        return linkProblemPage('used', (await deps.store.get(link.claims.requestId)) ?? undefined);
+      }
+      const person = deps.config.people[link.claims.person];
+      const result = await decide(deps, {
+        requestId: link.claims.requestId,
+        person: person ? link.claims.person : undefined,
+        actor: person?.email ?? `email link of ${link.claims.person}`,
+        decision: form.decision,
+        channel: 'email',
+        ...(form.reason ? { reason: form.reason } : {}),
+      });
+      switch (result.outcome) {
+        case 'approved':
+        case 'denied':
+          return decisionResultPage(result.request, { outcome: result.outcome });
+        case 'recorded':
+          return decisionResultPage(result.request, { outcome: 'recorded', remaining: result.remaining });
+        case 'refused':
+          if (!result.audited) {
+            deps.logger.warn(
+              'email decision refused: not an approver of the profile, not written to the request',
+              {
+                requestId: result.request.id,
+                person: link.claims.person,
+                code: result.code,
+              },
+            );
+          }
+          return decisionResultPage(result.request, {
+            outcome: 'refused',
+            why: result.message,
+            statusCode: REFUSAL_STATUS[result.code],
+          });
+      }
+    } catch (error) {
+      return pageForProblem(errorResponse(error, deps));
     }
-    const person = runtime.config.people[link.claims.person];
-    const result = await decide(runtime, {
-      requestId: link.claims.requestId,
-      person: person ? link.claims.person : undefined,
-      actor: person?.email ?? `email link of ${link.claims.person}`,
-      decision: form.decision,
-      channel: 'email',
-      ...(form.reason ? { reason: form.reason } : {}),
-    });
-    switch (result.outcome) {
-      case 'approved':
-      case 'denied':
-        return decisionResultPage(result.request, { outcome: result.outcome });
-      case 'recorded':
-        return decisionResultPage(result.request, { outcome: 'recorded', remaining: result.remaining });
-      case 'refused':
-        if (!result.audited) {
-          runtime.logger.warn(
-            'email decision refused: not an approver of the profile, not written to the request',
-            {
-              requestId: result.request.id,
-              person: link.claims.person,
-              code: result.code,
-            },
-          );
-        }
-        return decisionResultPage(result.request, {
-          outcome: 'refused',
-          why: result.message,
-          statusCode: REFUSAL_STATUS[result.code],
-        });
-    }
-  } catch (error) {
-    return pageForProblem(errorResponse(error, runtime));
-  }
-});
+  });
+}
+
+export const handler = routeOnAws(makeApprovalDecisionHandler);
 
 const REFUSAL_STATUS: Record<RefusalCode, number> = {
   not_pending: 409,

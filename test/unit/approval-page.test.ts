@@ -3,17 +3,17 @@
  * shows, the form decides once, and every bad link changes nothing.
  */
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { handler as decisionHandler } from '../../functions/approval-decision/handler.ts';
-import { handler as pageHandler } from '../../functions/approval-page/handler.ts';
-import type { ApiEvent, ApiResult } from '../../functions/http.ts';
-import { type Runtime, setRuntime } from '../../functions/runtime.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { makeApprovalDecisionHandler } from '../../functions/approval-decision/handler.ts';
+import { makeApprovalPageHandler } from '../../functions/approval-page/handler.ts';
+import type { ApiEvent, ApiHandler, ApiResult } from '../../functions/http.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { issueApprovalToken } from '../../shared/domain/approval-tokens.ts';
 import { ConcurrentUpdateError } from '../../shared/domain/errors.ts';
 import type { ApprovalTokenRecord, RequestStore } from '../../shared/domain/ports.ts';
 import type { AccessRequest, AuditEvent } from '../../shared/domain/types.ts';
 import { escapeHtml, html } from '../../shared/web/html.ts';
+import { unwiredDeps, unwiredStore } from '../helpers/unwired-ports.ts';
 
 const KEY = new Uint8Array(32).fill(9);
 const DEADLINE = '2026-11-24T10:30:00.000Z';
@@ -31,7 +31,14 @@ const POLICY = {
 const REASON = 'seed <script>alert(1)</script> fixtures';
 
 /** Only what these routes and decide() touch; conditional on version like the real store. */
-class MemoryStore implements Partial<RequestStore> {
+class MemoryStore implements RequestStore {
+  private readonly unused = unwiredStore();
+  readonly create = this.unused.create;
+  readonly list = this.unused.list;
+  readonly listAudit = this.unused.listAudit;
+  readonly getCredentials = this.unused.getCredentials;
+  readonly getWithCredentials = this.unused.getWithCredentials;
+  readonly saveTaskToken = this.unused.saveTaskToken;
   readonly requests = new Map<string, AccessRequest>();
   readonly events: AuditEvent[] = [];
   readonly tokens = new Map<string, ApprovalTokenRecord>();
@@ -75,6 +82,8 @@ const config = loadConfig('jitvend.config.yaml');
 let store: MemoryStore;
 let now: Date;
 let resumed: Array<{ token: string; output: unknown }>;
+let pageHandler: ApiHandler;
+let decisionHandler: ApiHandler;
 
 function pending(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return {
@@ -106,8 +115,9 @@ beforeEach(() => {
   now = new Date('2026-11-24T10:00:00.000Z');
   resumed = [];
   const runtime = {
+    ...unwiredDeps(),
     config,
-    store: store as unknown as RequestStore,
+    store,
     clock: { now: () => now },
     callback: {
       sendTaskSuccess: async (token: string, output: unknown) => {
@@ -120,10 +130,10 @@ beforeEach(() => {
     publicUrl: 'https://api.example.com',
     secrets: { slackSigningSecret: 's', approvalTokenKey: KEY },
     newId: () => 'id',
-  } as unknown as Runtime;
-  setRuntime(runtime);
+  };
+  pageHandler = makeApprovalPageHandler(runtime);
+  decisionHandler = makeApprovalDecisionHandler(runtime);
 });
-afterAll(() => setRuntime(undefined));
 
 async function given(request: AccessRequest = pending(), person = 'alice'): Promise<string> {
   store.requests.set(request.id, structuredClone(request));

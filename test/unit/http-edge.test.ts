@@ -4,29 +4,36 @@
  * working when the Lambda's time is up answers a 503 problem, never middy's bare error.
  */
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiEvent, errorResponse, publicRoute } from '../../functions/http.ts';
-import { type Runtime, setRuntime } from '../../functions/runtime.ts';
+import {
+  type ApiEvent,
+  type ApiHandler,
+  errorResponse,
+  publicRoute,
+  type RouteDeps,
+} from '../../functions/http.ts';
 
 const logged: string[] = [];
-const runtime = {
+const runtime: RouteDeps = {
   logger: {
     info: () => undefined,
-    warn: (message: string) => logged.push(message),
-    error: (message: string) => logged.push(message),
+    warn: (message: string) => {
+      logged.push(message);
+    },
+    error: (message: string) => {
+      logged.push(message);
+    },
   },
-} as unknown as Runtime;
+};
 
-function context(remainingMs: number): Context {
+function context(remainingMs: number): Parameters<ApiHandler>[1] {
   const started = Date.now();
-  return { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) } as unknown as Context;
+  return { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) };
 }
 
 const event = { headers: {}, body: undefined, isBase64Encoded: false } as unknown as ApiEvent;
 
 afterEach(() => {
-  setRuntime(undefined);
   logged.length = 0;
 });
 
@@ -59,8 +66,7 @@ describe('the HTTP edge under pressure', () => {
   });
 
   it('a route still working when its time runs out answers 503, not a bare 500', async () => {
-    setRuntime(runtime);
-    const handler = publicRoute(() => new Promise(() => undefined));
+    const handler = publicRoute(runtime, () => new Promise(() => undefined));
     const result = await handler(event, context(60));
     expect(result.statusCode).toBe(503);
     expect(JSON.parse(String(result.body))).toMatchObject({ status: 503, title: 'Service Unavailable' });

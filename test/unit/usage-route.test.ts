@@ -5,16 +5,16 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiEvent, ApiResult } from '../../functions/http.ts';
-import { handler } from '../../functions/request-usage/handler.ts';
-import { type Runtime, setRuntime } from '../../functions/runtime.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApiEvent, ApiHandler, ApiResult } from '../../functions/http.ts';
+import { makeRequestUsageHandler } from '../../functions/request-usage/handler.ts';
 import { LocalCloudTrailStandIn } from '../../shared/adapters/cloudtrail/local-stand-in.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { UnauthenticatedError } from '../../shared/domain/errors.ts';
-import type { RequestStore, UsageSource } from '../../shared/domain/ports.ts';
+import type { UsageSource } from '../../shared/domain/ports.ts';
 import type { AccessRequest, Principal } from '../../shared/domain/types.ts';
 import type { UsageReport, UsageWindow } from '../../shared/domain/usage.ts';
+import { unwiredDeps, unwiredStore } from '../helpers/unwired-ports.ts';
 
 const ID = '3f1c2b9e-8d4a-4e7b-9c61-2a5d7e0f4b18';
 const REQUESTER = 'repo:acme/orders:ref:refs/heads/main';
@@ -56,6 +56,7 @@ function issued(patch: Partial<AccessRequest> = {}): AccessRequest {
 
 let requests: Map<string, AccessRequest>;
 let asked: Array<{ sourceIdentity: string; window: UsageWindow }>;
+let handler: ApiHandler;
 
 beforeEach(() => {
   requests = new Map([[ID, issued()]]);
@@ -67,9 +68,10 @@ beforeEach(() => {
       return standIn.eventsFor(sourceIdentity, window);
     },
   };
-  setRuntime({
+  handler = makeRequestUsageHandler({
+    ...unwiredDeps(),
     config: loadConfig('jitvend.config.yaml'),
-    store: { get: async (id: string) => requests.get(id) } as unknown as RequestStore,
+    store: { ...unwiredStore(), get: async (id: string) => requests.get(id) },
     usage,
     clock: { now: () => new Date('2026-03-02T00:00:00.000Z') },
     verifier: {
@@ -80,9 +82,8 @@ beforeEach(() => {
       },
     },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  } as unknown as Runtime);
+  });
 });
-afterAll(() => setRuntime(undefined));
 
 type Answer = ApiResult & { statusCode: number; body: string };
 async function get(who: string, id = ID): Promise<{ status: number; body: Record<string, unknown> }> {
