@@ -25,31 +25,11 @@ import { PollingWatcher } from '../shared/adapters/watch/polling-watcher.ts';
 import { loadConfig } from '../shared/config.ts';
 import { configureCatalogue } from '../shared/domain/policy/catalogue.ts';
 import { systemClock } from '../shared/domain/ports.ts';
+import { readEnvironment, runtimeEnvironment } from '../shared/environment.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
 import type { Runtime, RuntimeSecrets } from './runtime.ts';
 
-const secretArn = z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN');
-
-const envSchema = z.object({
-  TABLE_NAME: z.string().min(3),
-  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  CREDENTIALS_KEY_ID: z.string().min(1).describe('KMS key that seals credentials until delivery'),
-  PUBLIC_URL: z.url(),
-  JITVEND_CONFIG: z.string().default('jitvend.config.yaml'),
-  /** the IAM action catalogue's data (`actions/<service>.json`) shipped in the bundle */
-  IAM_DATA_DIR: z.string().min(1).optional(),
-  /** JSON `{signingSecret, botToken}` of the Slack app; unset: no Slack (interactions get 401) */
-  SLACK_SECRET_ARN: secretArn.optional(),
-  /** post approval requests to this channel instead of messaging each approver */
-  SLACK_CHANNEL: z.string().min(1).optional(),
-  /** the key that signs email approval links (the key is the SHA-256 of the secret string) */
-  APPROVAL_TOKEN_KEY_SECRET_ARN: secretArn.optional(),
-  /** a verified SES identity; unset: no email */
-  EMAIL_FROM: z.string().min(3).optional(),
-  SES_CONFIGURATION_SET: z.string().min(1).optional(),
-});
-
-export type AwsSettings = z.infer<typeof envSchema>;
+export type AwsSettings = z.infer<typeof runtimeEnvironment>;
 
 /** What was read from Secrets Manager for this function (only the secrets its environment names). */
 export interface LoadedSecrets extends RuntimeSecrets {
@@ -118,9 +98,9 @@ export function approvalTokenKeyFrom(secret: string): Uint8Array {
 }
 
 /** Where the bundle keeps the IAM catalogue: IAM_DATA_DIR, else `iam-data` next to the handler. */
-function catalogueDir(settings: AwsSettings, env: NodeJS.ProcessEnv): string | undefined {
+function catalogueDir(settings: AwsSettings): string | undefined {
   if (settings.IAM_DATA_DIR) return settings.IAM_DATA_DIR;
-  const bundled = env.LAMBDA_TASK_ROOT ? join(env.LAMBDA_TASK_ROOT, 'iam-data') : undefined;
+  const bundled = settings.LAMBDA_TASK_ROOT ? join(settings.LAMBDA_TASK_ROOT, 'iam-data') : undefined;
   return bundled && existsSync(bundled) ? bundled : undefined;
 }
 
@@ -128,11 +108,9 @@ export async function awsRuntime(
   env: NodeJS.ProcessEnv = process.env,
   options: { channels?: ChannelFactory } = {},
 ): Promise<Runtime> {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success)
-    throw new Error(`jitvend environment: ${describeIssues(parsed.error.issues).join('; ')}`);
-  const settings = parsed.data;
-  const dataDir = catalogueDir(settings, env);
+  const settings = readEnvironment(runtimeEnvironment, env);
+  const usage = awsUsageSource(env);
+  const dataDir = catalogueDir(settings);
   if (dataDir) configureCatalogue({ dataDir });
   const config = loadConfig(settings.JITVEND_CONFIG);
   const secrets = await loadSecrets(settings);
@@ -157,7 +135,7 @@ export async function awsRuntime(
     issuer: new StsCredentialIssuer(),
     vault: new KmsVault(settings.CREDENTIALS_KEY_ID),
     watcher: new PollingWatcher(store, 1000),
-    usage: awsUsageSource(env),
+    usage,
     clock: systemClock,
     newId: randomUUID,
     verifier: new OidcVerifier({ issuers: config.issuers, people: config.people }),

@@ -9,7 +9,8 @@ import { DomainError, UnauthenticatedError, ValidationError } from '../shared/do
 import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
 import type { Principal } from '../shared/domain/types.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
-import { type AwsWiringOptions, awsRuntimeOnce, lazily, type Runtime } from './runtime.ts';
+import { lazily } from './lazily.ts';
+import { type AwsWiringOptions, awsRuntimeOnce, type Runtime } from './runtime.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;

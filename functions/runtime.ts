@@ -8,6 +8,7 @@
 import type { Deps } from '../shared/domain/deps.ts';
 import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
 import type { ChannelFactory } from './aws-runtime.ts';
+import { lazily } from './lazily.ts';
 
 export interface Runtime extends Deps {
   verifier: TokenVerifier;
@@ -27,25 +28,6 @@ export interface RuntimeSecrets {
 
 /** What a use case takes as its first argument: the ports it declares it needs. */
 export type UseCaseDeps<F extends (deps: never, ...rest: never[]) => unknown> = Parameters<F>[0];
-
-/**
- * `build` run once, on the first call, and shared by concurrent callers. A build that fails
- * (a transient Secrets Manager or config read error at cold start) is not kept: the next call
- * builds again, so one bad moment never fails every later invocation of the container.
- */
-export function lazily<T>(build: () => Promise<T>): () => Promise<T> {
-  let current: Promise<T> | undefined;
-  return () => {
-    if (!current) {
-      const building = build();
-      current = building;
-      building.catch(() => {
-        if (current === building) current = undefined;
-      });
-    }
-    return current;
-  };
-}
 
 export interface AwsWiringOptions {
   /**

@@ -20,6 +20,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { EnvironmentName } from '../../shared/environment.ts';
 import type { Capability } from '../access.ts';
 import { PROJECT_ROOT, slimCatalogueDir } from '../bundle-inputs.ts';
 import { acknowledge, wildcardResourceFinding } from '../nag.ts';
@@ -48,7 +49,8 @@ export interface JitVendFunctionProps {
   entry?: string;
   /** the validated config file to ship as /var/task/jitvend.config.yaml */
   configPath: string;
-  environment: Record<string, string>;
+  /** jitvend's variables, by the names of shared/environment.ts */
+  environment: Partial<Record<EnvironmentName, string>>;
   logsKey: kms.IKey;
   logRetention: logs.RetentionDays;
   timeout: Duration;
@@ -106,9 +108,11 @@ export class JitVendFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         ...POWERTOOLS_ENVIRONMENT,
-        JITVEND_CONFIG: BUNDLED_CONFIG_PATH,
-        IAM_DATA_DIR: BUNDLED_IAM_DATA_DIR,
-        ...props.environment,
+        ...jitvendEnvironment({
+          JITVEND_CONFIG: BUNDLED_CONFIG_PATH,
+          IAM_DATA_DIR: BUNDLED_IAM_DATA_DIR,
+          ...props.environment,
+        }),
       },
       bundling: {
         forceDockerBundling: false,
@@ -142,9 +146,17 @@ export class JitVendFunction extends Construct {
     ]);
   }
 
-  addEnvironment(name: string, value: string): void {
+  /** Sets one of jitvend's variables (shared/environment.ts defines the names and reads them). */
+  addEnvironment(name: EnvironmentName, value: string): void {
     this.function.addEnvironment(name, value);
   }
+}
+
+/** jitvend's variables as Lambda takes them (those left undefined are not set). */
+function jitvendEnvironment(variables: Partial<Record<EnvironmentName, string>>): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) if (value !== undefined) set[name] = value;
+  return set;
 }
 
 function sh(value: string): string {
