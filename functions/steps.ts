@@ -7,7 +7,7 @@
  */
 import type { WorkflowStateName, WorkflowStepName } from '../shared/domain/workflow-contract.ts';
 
-export interface StepSpec {
+interface StepSpec {
   /** folder under functions/ holding handler.ts */
   handler: string;
   /** the Task states of the workflow definition that invoke this step */

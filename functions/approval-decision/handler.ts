@@ -20,7 +20,7 @@ import {
 } from '../http.ts';
 import type { Runtime, UseCaseDeps } from '../runtime.ts';
 
-export type ApprovalDecisionDeps = RouteDeps &
+type ApprovalDecisionDeps = RouteDeps &
   UseCaseDeps<typeof decide> &
   Pick<Runtime, 'store' | 'clock' | 'config' | 'secrets'>;
 

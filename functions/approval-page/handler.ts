@@ -9,7 +9,7 @@ import {
 import { type ApiHandler, errorResponse, publicRoute, type RouteDeps, routeOnAws } from '../http.ts';
 import type { Runtime } from '../runtime.ts';
 
-export type ApprovalPageDeps = RouteDeps & Pick<Runtime, 'store' | 'clock' | 'config' | 'secrets'>;
+type ApprovalPageDeps = RouteDeps & Pick<Runtime, 'store' | 'clock' | 'config' | 'secrets'>;
 
 /**
  * GET /approvals/{token}: the confirmation page of an email approval link. It only reads:

@@ -3,7 +3,7 @@ import { toView } from '../../shared/domain/view.ts';
 import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-export type CancelRequestDeps = UseCaseDeps<typeof cancelRequest> & AuthedRouteDeps;
+type CancelRequestDeps = UseCaseDeps<typeof cancelRequest> & AuthedRouteDeps;
 
 /** POST /requests/{id}/cancel */
 export function makeCancelRequestHandler(deps: CancelRequestDeps): ApiHandler {

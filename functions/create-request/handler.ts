@@ -14,7 +14,7 @@ import {
 } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-export type CreateRequestDeps = UseCaseDeps<typeof createRequest> & AuthedRouteDeps;
+type CreateRequestDeps = UseCaseDeps<typeof createRequest> & AuthedRouteDeps;
 
 /** POST /requests */
 export function makeCreateRequestHandler(deps: CreateRequestDeps): ApiHandler {

@@ -24,7 +24,7 @@ const decisionBody = z.strictObject({
  * POST /requests/{id}/decision: an approver decides through the API (or the CLI) with a
  * token whose email claim names a configured person. Same rules and audit as Slack and email.
  */
-export type DecideRequestDeps = UseCaseDeps<typeof decide> & AuthedRouteDeps;
+type DecideRequestDeps = UseCaseDeps<typeof decide> & AuthedRouteDeps;
 
 export function makeDecideRequestHandler(deps: DecideRequestDeps): ApiHandler {
   return authedRoute(deps, async (event, principal) => {

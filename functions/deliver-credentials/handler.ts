@@ -2,7 +2,7 @@ import { deliverCredentials } from '../../shared/domain/use-cases/deliver-creden
 import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-export type DeliverCredentialsDeps = UseCaseDeps<typeof deliverCredentials> & AuthedRouteDeps;
+type DeliverCredentialsDeps = UseCaseDeps<typeof deliverCredentials> & AuthedRouteDeps;
 
 /** POST /requests/{id}/credentials: once, to the requester only. */
 export function makeDeliverCredentialsHandler(deps: DeliverCredentialsDeps): ApiHandler {

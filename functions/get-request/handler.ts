@@ -12,7 +12,7 @@ import {
 } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-export type GetRequestDeps = UseCaseDeps<typeof getRequest> & AuthedRouteDeps;
+type GetRequestDeps = UseCaseDeps<typeof getRequest> & AuthedRouteDeps;
 
 /** GET /requests/{id}?waitSeconds=N */
 export function makeGetRequestHandler(deps: GetRequestDeps): ApiHandler {

@@ -4,7 +4,7 @@ import { toView } from '../../shared/domain/view.ts';
 import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, parseWith, routeOnAws } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-export type ListRequestsDeps = UseCaseDeps<typeof listRequests> & AuthedRouteDeps;
+type ListRequestsDeps = UseCaseDeps<typeof listRequests> & AuthedRouteDeps;
 
 /** GET /requests?status=&limit=&cursor= */
 export function makeListRequestsHandler(deps: ListRequestsDeps): ApiHandler {

@@ -12,7 +12,7 @@ import {
 } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-export type PreviewRequestDeps = UseCaseDeps<typeof evaluateRequest> & AuthedRouteDeps;
+type PreviewRequestDeps = UseCaseDeps<typeof evaluateRequest> & AuthedRouteDeps;
 
 /** POST /requests/preview: what a request would get; creates nothing. */
 export function makePreviewRequestHandler(deps: PreviewRequestDeps): ApiHandler {

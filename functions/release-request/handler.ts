@@ -3,7 +3,7 @@ import { toView } from '../../shared/domain/view.ts';
 import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-export type ReleaseRequestDeps = UseCaseDeps<typeof releaseRequest> & AuthedRouteDeps;
+type ReleaseRequestDeps = UseCaseDeps<typeof releaseRequest> & AuthedRouteDeps;
 
 /** POST /requests/{id}/release: the requester ends its own issued request now. No body. */
 export function makeReleaseRequestHandler(deps: ReleaseRequestDeps): ApiHandler {

@@ -2,7 +2,7 @@ import { requestAudit } from '../../shared/domain/use-cases/read-requests.ts';
 import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-export type RequestAuditDeps = UseCaseDeps<typeof requestAudit> & AuthedRouteDeps;
+type RequestAuditDeps = UseCaseDeps<typeof requestAudit> & AuthedRouteDeps;
 
 /** GET /requests/{id}/audit: oldest first. */
 export function makeRequestAuditHandler(deps: RequestAuditDeps): ApiHandler {

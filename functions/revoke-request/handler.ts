@@ -17,7 +17,7 @@ import type { UseCaseDeps } from '../runtime.ts';
 const revokeBody = z.strictObject({ reason: z.string().trim().max(500).optional() });
 
 /** POST /requests/{id}/revoke: an approver ends an issued session early. Body optional: {reason}. */
-export type RevokeRequestDeps = UseCaseDeps<typeof revokeRequest> & AuthedRouteDeps;
+type RevokeRequestDeps = UseCaseDeps<typeof revokeRequest> & AuthedRouteDeps;
 
 export function makeRevokeRequestHandler(deps: RevokeRequestDeps): ApiHandler {
   return authedRoute(deps, async (event, principal) => {

@@ -29,7 +29,7 @@ import {
 } from '../http.ts';
 import type { Runtime, UseCaseDeps } from '../runtime.ts';
 
-export type SlackInteractionsDeps = RouteDeps &
+type SlackInteractionsDeps = RouteDeps &
   UseCaseDeps<typeof decide> &
   UseCaseDeps<typeof revokeRequest> &
   Pick<Runtime, 'config' | 'clock' | 'secrets' | 'publicUrl'>;

@@ -26,17 +26,18 @@ import { PROJECT_ROOT, slimCatalogueDir } from '../bundle-inputs.ts';
 import { acknowledge, wildcardResourceFinding } from '../nag.ts';
 
 /** Where the bundle keeps what the afterBundling hook copies next to index.js. */
-export const BUNDLED_CONFIG_PATH = '/var/task/jitvend.config.yaml';
-export const BUNDLED_IAM_DATA_DIR = '/var/task/iam-data';
+const BUNDLED_CONFIG_PATH = '/var/task/jitvend.config.yaml';
+const BUNDLED_IAM_DATA_DIR = '/var/task/iam-data';
 
-/** The Powertools settings every function gets. Events are never logged: they carry bearer tokens. */
-export const POWERTOOLS_ENVIRONMENT: Readonly<Record<string, string>> = {
+/**
+ * The settings of Powertools Logger (the only Powertools package jitvend uses) every function
+ * gets. Events are never logged: they carry bearer tokens.
+ */
+const POWERTOOLS_ENVIRONMENT: Readonly<Record<string, string>> = {
   POWERTOOLS_SERVICE_NAME: 'jitvend',
-  POWERTOOLS_METRICS_NAMESPACE: 'jitvend',
   POWERTOOLS_LOG_LEVEL: 'INFO',
   POWERTOOLS_LOGGER_LOG_EVENT: 'false',
   POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
-  POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
 };
 
 /** The tag keys sessionTagsFor puts on every session (shared/domain/session.ts). */

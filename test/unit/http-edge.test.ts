@@ -1,7 +1,7 @@
 /**
  * The HTTP edge's answers when AWS or time runs short (test/security/KNOWN-GAPS.md #4, #5):
  * throttling that outlasted the SDK's retries is a 503 the caller may retry, and a route still
- * working when the Lambda's time is up answers a 503 problem, never middy's bare error.
+ * working when the Lambda's time is up answers a 503 problem, never Lambda's bare error.
  */
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
