@@ -161,6 +161,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clock,
       logger,
     });
+    cleanups.push(() => workflow.stop());
     const runtime: Runtime = {
       config,
       store,
@@ -191,7 +192,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       publicUrl: server.url,
     };
-    cleanups.push(() => workflow.stop());
     ready(new Map(Object.entries(ROUTE_HANDLERS).map(([name, make]) => [name, make(runtime)])));
 
     // A restart loses nothing: every request still in flight picks up where it was.
