@@ -19,13 +19,15 @@ import { redactingLogger } from '../shared/adapters/logging/redact.ts';
 import { type ApprovalChannel, FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
 import { DynamoDbNotificationLedger } from '../shared/adapters/notify/notification-ledger.ts';
 import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
+import type { ApprovalEmailDeps } from '../shared/adapters/ses/approval-emails.ts';
 import { StepFunctionsTaskCallback } from '../shared/adapters/sfn/task-callback.ts';
 import { StepFunctionsWorkflow } from '../shared/adapters/sfn/workflow.ts';
 import { StsCredentialIssuer } from '../shared/adapters/sts/credential-issuer.ts';
 import { PollingWatcher } from '../shared/adapters/watch/polling-watcher.ts';
 import { loadConfig } from '../shared/config.ts';
 import { configureCatalogue } from '../shared/domain/policy/catalogue.ts';
-import { systemClock } from '../shared/domain/ports.ts';
+import { type Clock, systemClock } from '../shared/domain/ports.ts';
+import type { JitvendConfig } from '../shared/domain/profile.ts';
 import { readEnvironment, runtimeEnvironment } from '../shared/environment.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
 import type { Runtime, RuntimeSecrets } from './runtime.ts';
@@ -46,7 +48,7 @@ export interface LoadedSecrets extends RuntimeSecrets {
 export type ChannelFactory = (
   settings: AwsSettings,
   secrets: LoadedSecrets,
-  runtime: Pick<Runtime, 'store' | 'clock' | 'config'>,
+  runtime: { store: ApprovalEmailDeps['store']; clock: Clock; config: Pick<JitvendConfig, 'profiles'> },
 ) => ApprovalChannel[];
 
 let secretsClient: SecretsManagerClient | undefined;
