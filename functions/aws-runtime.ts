@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { awsUsageSource } from '../shared/adapters/cloudtrail/index.ts';
 import { DynamoDbDenyListStore } from '../shared/adapters/dynamodb/deny-list-store.ts';
@@ -107,6 +108,22 @@ function catalogueDir(settings: AwsSettings): string | undefined {
   return bundled && existsSync(bundled) ? bundled : undefined;
 }
 
+let powertools: PowertoolsLogger | undefined;
+
+/** The container's Powertools logger, which the runtime's logger writes through. */
+function powertoolsLogger(): PowertoolsLogger {
+  powertools ??= new PowertoolsLogger({ serviceName: 'jitvend' });
+  return powertools;
+}
+
+/**
+ * Adds the invocation's Lambda context (function name, request id, cold start) to the log
+ * lines that follow, as Powertools' injectLambdaContext would (functions/runtime.ts calls it).
+ */
+export function addLambdaContext(context: Context): void {
+  powertoolsLogger().addContext(context);
+}
+
 export async function awsRuntime(
   env: NodeJS.ProcessEnv = process.env,
   options: { channels?: ChannelFactory } = {},
@@ -118,7 +135,7 @@ export async function awsRuntime(
   const config = loadConfig(settings.JITVEND_CONFIG);
   const secrets = await loadSecrets(settings);
   const store = new DynamoDbRequestStore({ tableName: settings.TABLE_NAME });
-  const powertools = new PowertoolsLogger({ serviceName: 'jitvend' });
+  const powertools = powertoolsLogger();
   const logger: Runtime['logger'] = redactingLogger({
     info: (message, fields) => powertools.info(message, fields ?? {}),
     warn: (message, fields) => powertools.warn(message, fields ?? {}),

@@ -10,15 +10,12 @@ import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
 import type { Principal } from '../shared/domain/types.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
 import { lazily } from './lazily.ts';
-import { type AwsWiringOptions, awsRuntimeOnce, type Runtime } from './runtime.ts';
+import { type AwsWiringOptions, awsRuntimeOnce, type Runtime, withLambdaContext } from './runtime.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
 /** A route's handler: what Lambda invokes, and what the local server calls. */
-export type ApiHandler = (
-  event: ApiEvent,
-  context?: Pick<Context, 'getRemainingTimeInMillis'>,
-) => Promise<ApiResult>;
+export type ApiHandler = (event: ApiEvent, context?: Context) => Promise<ApiResult>;
 
 const STATUS_BY_KIND: Record<DomainError['kind'], number> = {
   validation: 400,
@@ -275,6 +272,7 @@ export function routeOnAws(
     try {
       checkBodySize(event);
       handler = await route();
+      await withLambdaContext(context);
     } catch (error) {
       return errorResponse(error, undefined);
     }

@@ -5,6 +5,7 @@
  * lazily on the first call of the Lambda container (`onAws`). The local stack builds its
  * runtime once and calls the same factories (functions/handlers.ts).
  */
+import type { Context } from 'aws-lambda';
 import type { Deps } from '../shared/domain/deps.ts';
 import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
 import type { ChannelFactory } from './aws-runtime.ts';
@@ -43,9 +44,16 @@ export interface AwsWiringOptions {
  */
 export function awsRuntimeOnce(options: AwsWiringOptions = {}): () => Promise<Runtime> {
   return lazily(async () => {
-    const [aws, channels] = await Promise.all([import('./aws-runtime.ts'), options.channels?.()]);
+    const [aws, channels] = await Promise.all([awsWiring(), options.channels?.()]);
     return aws.awsRuntime(process.env, channels ? { channels } : {});
   });
+}
+
+const awsWiring = lazily(() => import('./aws-runtime.ts'));
+
+/** Puts the invocation's Lambda context on the log lines (after the wiring is built). */
+export async function withLambdaContext(context: Context | undefined): Promise<void> {
+  if (context) (await awsWiring()).addLambdaContext(context);
 }
 
 /**
@@ -56,8 +64,12 @@ export function awsRuntimeOnce(options: AwsWiringOptions = {}): () => Promise<Ru
 export function stepOnAws<I, O>(
   make: (runtime: Runtime) => (input: I) => Promise<O>,
   options: AwsWiringOptions = {},
-): (input: I) => Promise<O> {
+): (input: I, context?: Context) => Promise<O> {
   const runtime = awsRuntimeOnce(options);
   const step = lazily(async () => make(await runtime()));
-  return async (input) => (await step())(input);
+  return async (input, context) => {
+    const run = await step();
+    await withLambdaContext(context);
+    return run(input);
+  };
 }

@@ -4,14 +4,9 @@
  * working when the Lambda's time is up answers a 503 problem, never Lambda's bare error.
  */
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type ApiEvent,
-  type ApiHandler,
-  errorResponse,
-  publicRoute,
-  type RouteDeps,
-} from '../../functions/http.ts';
+import { type ApiEvent, errorResponse, publicRoute, type RouteDeps } from '../../functions/http.ts';
 
 const logged: string[] = [];
 const runtime: RouteDeps = {
@@ -26,9 +21,9 @@ const runtime: RouteDeps = {
   },
 };
 
-function context(remainingMs: number): Parameters<ApiHandler>[1] {
+function context(remainingMs: number): Context {
   const started = Date.now();
-  return { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) };
+  return { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) } as unknown as Context;
 }
 
 const event = { headers: {}, body: undefined, isBase64Encoded: false } as unknown as ApiEvent;

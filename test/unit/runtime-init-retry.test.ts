@@ -10,10 +10,11 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
+import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent } from '../../functions/http.ts';
 import { handler as openApiHandler } from '../../functions/openapi/handler.ts';
-import { awsRuntimeOnce, type Runtime } from '../../functions/runtime.ts';
+import { awsRuntimeOnce, type Runtime, withLambdaContext } from '../../functions/runtime.ts';
 
 const secrets = mockClient(SecretsManagerClient);
 const APPROVAL_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jitvend-approval-key-AbCdEf';
@@ -99,5 +100,42 @@ describe('the AWS wiring: the cold start is retried, never cached failed', () =>
     expect(answered.statusCode).toBe(200);
     expect(JSON.parse(String(answered.body)).servers).toEqual([{ url: 'https://jitvend.example.com' }]);
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+  });
+
+  it("log lines carry the invocation's Lambda context (as Powertools' injectLambdaContext would)", async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'a-generated-approval-key-secret' });
+    const runtime = await getRuntime();
+    const context: Context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: 'jitvend-create-request',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:jitvend-create-request',
+      memoryLimitInMB: '1024',
+      awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+      logGroupName: '/aws/lambda/jitvend-create-request',
+      logStreamName: 'stream',
+      getRemainingTimeInMillis: () => 25_000,
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await withLambdaContext(context);
+      runtime.logger.info('hello from the handler');
+    } finally {
+      write.mockRestore();
+    }
+    const line = JSON.parse(lines.find((l) => l.includes('hello from the handler')) ?? '{}');
+    expect(line).toMatchObject({
+      message: 'hello from the handler',
+      service: 'jitvend',
+      function_name: 'jitvend-create-request',
+      function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+    });
   });
 });
