@@ -1,5 +1,5 @@
 import { judgeDecision } from '../../shared/domain/approval.ts';
-import { resolveApprovalLink } from '../../shared/web/approval-link.ts';
+import { resolveApprovalLink } from '../../shared/domain/use-cases/resolve-approval-link.ts';
 import {
   confirmationPage,
   linkProblemPage,
@@ -7,9 +7,11 @@ import {
   pageForProblem,
 } from '../../shared/web/approval-pages.ts';
 import { type ApiHandler, errorResponse, publicRoute, type RouteDeps, routeOnAws } from '../http.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime, UseCaseDeps } from '../runtime.ts';
 
-type ApprovalPageDeps = RouteDeps & Pick<Runtime, 'store' | 'clock' | 'config' | 'secrets'>;
+type ApprovalPageDeps = RouteDeps &
+  Omit<UseCaseDeps<typeof resolveApprovalLink>, 'approvalTokenKey'> &
+  Pick<Runtime, 'config' | 'secrets'>;
 
 /**
  * GET /approvals/{token}: the confirmation page of an email approval link. It only reads:

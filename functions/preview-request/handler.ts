@@ -18,7 +18,7 @@ type PreviewRequestDeps = UseCaseDeps<typeof evaluateRequest> & AuthedRouteDeps;
 export function makePreviewRequestHandler(deps: PreviewRequestDeps): ApiHandler {
   return authedRoute(deps, async (event, principal) => {
     const body = parseWith(createRequestSchema, jsonBody(event), 'body');
-    const evaluated = await evaluateRequest(deps, principal, body);
+    const evaluated = evaluateRequest(deps, principal, body);
     return json(200, {
       sessionPolicy: evaluated.sessionPolicy,
       durationSeconds: evaluated.durationSeconds,

@@ -13,7 +13,6 @@ import { ConcurrentUpdateError } from '../../shared/domain/errors.ts';
 import type { ApprovalTokenRecord, RequestStore } from '../../shared/domain/ports.ts';
 import type { AccessRequest, AuditEvent } from '../../shared/domain/types.ts';
 import { escapeHtml, html } from '../../shared/web/html.ts';
-import { unwiredDeps, unwiredStore } from '../helpers/unwired-ports.ts';
 
 const KEY = new Uint8Array(32).fill(9);
 const DEADLINE = '2026-11-24T10:30:00.000Z';
@@ -31,14 +30,7 @@ const POLICY = {
 const REASON = 'seed <script>alert(1)</script> fixtures';
 
 /** Only what these routes and decide() touch; conditional on version like the real store. */
-class MemoryStore implements RequestStore {
-  private readonly unused = unwiredStore();
-  readonly create = this.unused.create;
-  readonly list = this.unused.list;
-  readonly listAudit = this.unused.listAudit;
-  readonly getCredentials = this.unused.getCredentials;
-  readonly getWithCredentials = this.unused.getWithCredentials;
-  readonly saveTaskToken = this.unused.saveTaskToken;
+class MemoryStore implements Partial<RequestStore> {
   readonly requests = new Map<string, AccessRequest>();
   readonly events: AuditEvent[] = [];
   readonly tokens = new Map<string, ApprovalTokenRecord>();
@@ -115,7 +107,6 @@ beforeEach(() => {
   now = new Date('2026-11-24T10:00:00.000Z');
   resumed = [];
   const runtime = {
-    ...unwiredDeps(),
     config,
     store,
     clock: { now: () => now },

@@ -13,8 +13,9 @@ import { loadConfig } from '../../shared/config.ts';
 import { UnauthenticatedError } from '../../shared/domain/errors.ts';
 import type { UsageSource } from '../../shared/domain/ports.ts';
 import type { AccessRequest, Principal } from '../../shared/domain/types.ts';
-import type { UsageReport, UsageWindow } from '../../shared/domain/usage.ts';
-import { unwiredDeps, unwiredStore } from '../helpers/unwired-ports.ts';
+import type { UsageReport } from '../../shared/domain/usage/report.ts';
+import type { UsageWindow } from '../../shared/domain/usage/session-records.ts';
+import { InMemoryRequestRepository } from '../fakes/request-repository.ts';
 
 const ID = '3f1c2b9e-8d4a-4e7b-9c61-2a5d7e0f4b18';
 const REQUESTER = 'repo:acme/orders:ref:refs/heads/main';
@@ -54,12 +55,13 @@ function issued(patch: Partial<AccessRequest> = {}): AccessRequest {
   };
 }
 
-let requests: Map<string, AccessRequest>;
+let requests: InMemoryRequestRepository;
 let asked: Array<{ sourceIdentity: string; window: UsageWindow }>;
 let handler: ApiHandler;
 
 beforeEach(() => {
-  requests = new Map([[ID, issued()]]);
+  requests = new InMemoryRequestRepository();
+  requests.seed(issued());
   asked = [];
   const standIn = new LocalCloudTrailStandIn(FIXTURES);
   const usage: UsageSource = {
@@ -69,9 +71,8 @@ beforeEach(() => {
     },
   };
   handler = makeRequestUsageHandler({
-    ...unwiredDeps(),
     config: loadConfig('jitvend.config.yaml'),
-    store: { ...unwiredStore(), get: async (id: string) => requests.get(id) },
+    store: requests,
     usage,
     clock: { now: () => new Date('2026-03-02T00:00:00.000Z') },
     verifier: {
@@ -152,7 +153,8 @@ describe('GET /requests/{id}/usage', () => {
   it.each(['pending_approval', 'denied', 'failed'] as const)(
     'is 409 for a %s request that was never issued',
     async (s) => {
-      requests.set(ID, issued({ status: s, issuedAt: undefined, expiresAt: undefined }));
+      const { issuedAt: _, expiresAt: __, ...neverIssued } = issued({ status: s });
+      requests.seed(neverIssued);
       const { status, body } = await get('requester');
       expect(status).toBe(409);
       expect(body).toMatchObject({

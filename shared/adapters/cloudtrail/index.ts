@@ -5,7 +5,7 @@
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { UsageSource } from '../../domain/ports.ts';
-import type { UsageEvents, UsageWindow } from '../../domain/usage.ts';
+import type { UsageEvents, UsageWindow } from '../../domain/usage/session-records.ts';
 import { readEnvironment, usageEnvironment } from '../../environment.ts';
 import { CloudTrailLookupEventsSource } from './lookup-events-source.ts';
 import { CloudTrailS3Source } from './s3-log-source.ts';
