@@ -1,21 +1,16 @@
-import { z } from 'zod';
+import { decisionBodySchema } from '../../shared/api/schemas.ts';
+import { toView } from '../../shared/api/view.ts';
 import { principalKey } from '../../shared/domain/access.ts';
-import { ForbiddenError } from '../../shared/domain/errors.ts';
+import { DecisionRefusedError } from '../../shared/domain/errors.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
-import { toView } from '../../shared/domain/view.ts';
 import { authedRoute, json, jsonBody, parseWith, pathParam } from '../http.ts';
-
-const decisionBody = z.strictObject({
-  decision: z.enum(['approve', 'deny']),
-  reason: z.string().trim().max(500).optional(),
-});
 
 /**
  * POST /requests/{id}/decision: an approver decides through the API (or the CLI) with a
  * token whose email claim names a configured person. Same rules and audit as Slack and email.
  */
 export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  const body = parseWith(decisionBody, jsonBody(event), 'body');
+  const body = parseWith(decisionBodySchema, jsonBody(event), 'body');
   const result = await decide(runtime, {
     requestId: pathParam(event, 'id'),
     person: principal.person,
@@ -34,9 +29,7 @@ export const handler = authedRoute(async ({ event, runtime, principal }) => {
         code: result.code,
       });
     }
-    throw new ForbiddenError(result.message, {
-      extra: { code: result.code, requestStatus: result.request.status },
-    });
+    throw new DecisionRefusedError(result.code, result.message, result.request.status);
   }
   return json(200, { outcome: result.outcome, message: result.message, request: toView(result.request) });
 });

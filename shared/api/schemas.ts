@@ -1,10 +1,21 @@
 /**
  * The HTTP API's shapes: one zod schema per shape. Handlers validate with them, the
- * TypeScript types are inferred from them, and GET /openapi.json is generated from them.
+ * TypeScript types (the server's and the CLI's, cli/api-types.ts) are inferred from them, and
+ * GET /openapi.json is generated from them alone (shared/api/openapi.ts). Bounds come from
+ * shared/domain/limits.ts and shared/api/limits.ts, defined once.
  */
 import { z } from 'zod';
+import {
+  MAX_CONTEXT_KEY_CHARS,
+  MAX_CONTEXT_KEYS,
+  MAX_CONTEXT_VALUE_CHARS,
+  MAX_DECISION_REASON_CHARS,
+  MAX_PROFILE_NAME_CHARS,
+  MAX_REASON_CHARS,
+} from '../domain/limits.ts';
 import { actionProblem, LIMITS, resourceProblem, writtenSize } from '../domain/policy/patterns.ts';
 import { REQUEST_STATUSES } from '../domain/types.ts';
+import { DEFAULT_PAGE_SIZE, MAX_CURSOR_CHARS, MAX_PAGE_SIZE, MAX_WAIT_SECONDS } from './limits.ts';
 
 /**
  * Shapes of what requesters write. Actions and ARNs: printable ASCII only (no whitespace,
@@ -16,10 +27,7 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 /** control, format (bidi overrides, zero-width), line and paragraph separators, lone surrogates */
 const UNSAFE_TEXT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 /** 1 to 64 of A-Z a-z 0-9 _ . - (and never `__proto__`, which a JSON object cannot hold as data) */
-export const CONTEXT_KEY = /^(?!__proto__$)[A-Za-z0-9_.-]{1,64}$/;
-export const MAX_CONTEXT_KEYS = 16;
-export const MAX_CONTEXT_VALUE_CHARS = 256;
-export const MAX_REASON_CHARS = 1000;
+export const CONTEXT_KEY = new RegExp(`^(?!__proto__$)[A-Za-z0-9_.-]{1,${MAX_CONTEXT_KEY_CHARS}}$`);
 
 const fromProblem =
   (problemOf: (value: unknown) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
@@ -62,7 +70,7 @@ const isOneLine = (s: string) => !UNSAFE_TEXT.test(s);
 
 export const contextSchema = z
   .record(
-    z.string().regex(CONTEXT_KEY, 'context keys are 1 to 64 of A-Z a-z 0-9 _ . -'),
+    z.string().regex(CONTEXT_KEY, `context keys are 1 to ${MAX_CONTEXT_KEY_CHARS} of A-Z a-z 0-9 _ . -`),
     z
       .string()
       .max(MAX_CONTEXT_VALUE_CHARS, `at most ${MAX_CONTEXT_VALUE_CHARS} characters`)
@@ -70,14 +78,14 @@ export const contextSchema = z
   )
   .refine((c) => Object.keys(c).length <= MAX_CONTEXT_KEYS, `at most ${MAX_CONTEXT_KEYS} keys`)
   .describe(
-    'at most 16 labels shown to approvers as plain text (one line each), e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}',
+    `at most ${MAX_CONTEXT_KEYS} labels shown to approvers as plain text (one line each), e.g. {"run": "https://github.com/acme/orders/actions/runs/1"}`,
   );
 
 export const createRequestSchema = z.strictObject({
   profile: z
     .string()
     .min(1)
-    .max(64)
+    .max(MAX_PROFILE_NAME_CHARS)
     .regex(PRINTABLE_ASCII, 'must be printable ASCII with no whitespace or control characters'),
   permissions: z
     .array(permissionSchema)
@@ -186,12 +194,18 @@ export const requestListSchema = z.object({
 
 export const listQuerySchema = z.strictObject({
   status: statusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(2048).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().max(MAX_CURSOR_CHARS).optional(),
 });
 
 export const getQuerySchema = z.strictObject({
-  waitSeconds: z.coerce.number().int().min(0).max(20, 'must be at most 20').optional(),
+  waitSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`)
+    .optional()
+    .describe('hold the answer until the status changes, at most this many seconds'),
 });
 
 export const credentialsSchema = z.object({
@@ -216,10 +230,102 @@ export const auditEventSchema = z.object({
   hash: z.string(),
 });
 
+export const auditListSchema = z.object({ items: z.array(auditEventSchema) });
+
+/** An approver's reason: recorded in the audit trail, at most MAX_DECISION_REASON_CHARS. */
+const approverReason = z.string().trim().max(MAX_DECISION_REASON_CHARS);
+const decisionValue = z.enum(['approve', 'deny']);
+
+/** Body of POST /requests/{id}/decision. */
+export const decisionBodySchema = z.strictObject({
+  decision: decisionValue,
+  reason: approverReason.optional(),
+});
+
+/** The form of the email approval page (POST /approvals/{token}, form-encoded). */
+export const approvalFormSchema = z.strictObject({
+  decision: decisionValue,
+  reason: approverReason.optional(),
+});
+
+/** Body of POST /requests/{id}/revoke (optional: the body may be empty). */
+export const revokeBodySchema = z.strictObject({ reason: approverReason.optional() });
+
+/** 200 of POST /requests/{id}/decision; a refused decision is a problem (see DECISION_REFUSALS). */
+export const decisionResultSchema = z.object({
+  outcome: z
+    .enum(['approved', 'denied', 'recorded'])
+    .describe('approved or denied: the request is decided; recorded: more approvals are needed'),
+  message: z.string(),
+  request: requestViewSchema,
+});
+
+const permissionOut = z.object({ actions: z.array(z.string()), resources: z.array(z.string()) });
+
+/** 200 of GET /requests/{id}/usage (docs/usage-report.md). */
+export const usageReportSchema = z.object({
+  requestId: z.string(),
+  sourceIdentity: z.string(),
+  profile: z.string(),
+  status: statusSchema,
+  issuedAt: z.string().optional(),
+  expiresAt: z.string().optional(),
+  window: z.object({ from: z.string(), to: z.string() }),
+  source: z.string().describe('where the records came from'),
+  truncated: z.boolean().describe('the source stopped at its budget: there may be more calls'),
+  assumeRole: z
+    .object({
+      at: z.string(),
+      sourceIPAddress: z.string().optional(),
+      userAgent: z.string().optional(),
+      awsRegion: z.string(),
+      eventId: z.string().optional(),
+    })
+    .optional(),
+  calls: z
+    .array(
+      z.object({
+        eventTime: z.string(),
+        eventSource: z.string(),
+        eventName: z.string(),
+        action: z.string(),
+        resources: z.array(z.string()),
+        awsRegion: z.string(),
+        errorCode: z.string().optional(),
+        errorMessage: z.string().optional(),
+        allowedByGrant: z.boolean(),
+        eventId: z.string().optional(),
+        sourceIPAddress: z.string().optional(),
+        invokedBy: z.string().optional(),
+        note: z.string().optional(),
+      }),
+    )
+    .describe('every call made with the session, oldest first'),
+  used: z.array(z.object({ action: z.string(), resource: z.string(), count: z.number().int() })),
+  granted: z.array(permissionOut),
+  grantedButUnused: z.array(permissionOut),
+  denied: z.array(
+    z.object({
+      action: z.string(),
+      resource: z.string(),
+      count: z.number().int(),
+      errorCode: z.string(),
+      allowedByGrant: z.boolean(),
+      firstAt: z.string(),
+      errorMessage: z.string().optional(),
+    }),
+  ),
+  suggestion: z.array(permissionOut).describe('a tighter permission list for next time'),
+  notes: z.array(z.string()),
+});
+
+/** RFC 9457 problem details; refusals add `code` and `requestStatus`. */
 export const problemSchema = z.object({
   type: z.string(),
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
   instance: z.string().optional(),
+  code: z.string().optional().describe('which rule refused, e.g. a decision refusal code'),
+  requestStatus: statusSchema.optional().describe('the status of the request the refusal is about'),
 });

@@ -3,13 +3,11 @@
  * with the request and the Approve / Deny form, the result of a decision (POST), and the
  * pages that say why a link cannot be used.
  */
+import { MAX_DECISION_REASON_CHARS } from '../domain/limits.ts';
 import type { AccessRequest, RequestStatus } from '../domain/types.ts';
 import { html, type SafeHtml, safeHttpUrl } from './html.ts';
 import { type HtmlResponse, messagePage, renderPage, type Tone } from './page.ts';
 import { formatInstant, requestFacts, statusWords, timeLeft } from './request-facts.ts';
-
-/** Bounds the approver's own reason (decide() keeps 500 characters). */
-export const MAX_DECISION_REASON_CHARS = 500;
 
 export interface ConfirmationPageInput {
   request: AccessRequest;

@@ -6,8 +6,9 @@
  */
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, MAX_BODY_BYTES } from '../../functions/http.ts';
+import { bodyBytes } from '../../functions/http.ts';
 import { handler as previewHandler } from '../../functions/preview-request/handler.ts';
+import { MAX_BODY_BYTES } from '../../shared/api/limits.ts';
 import { buildSessionPolicy, LIMITS } from '../../shared/domain/policy/index.ts';
 import { estimatePackedSizeForRequest, PACKED_SIZE_BUDGET } from '../../shared/domain/session.ts';
 import { call, ORDERS_PIPELINE, rawHttp, TABLE, tokenFor } from '../helpers/attack.ts';

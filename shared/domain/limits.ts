@@ -1,0 +1,18 @@
+/**
+ * Bounds on what people write, defined once. The API's schemas (shared/api/schemas.ts), the
+ * use cases, the email page's form and the CLI's manifest all read them from here.
+ * docs/api-limits.md explains each.
+ */
+
+/** A request's reason (written by the pipeline, shown to approvers). */
+export const MAX_REASON_CHARS = 1000;
+/** An approver's reason for a decision or a revocation (the audit trail keeps this much). */
+export const MAX_DECISION_REASON_CHARS = 500;
+/** Labels a request carries for approvers (`context`). */
+export const MAX_CONTEXT_KEYS = 16;
+export const MAX_CONTEXT_KEY_CHARS = 64;
+export const MAX_CONTEXT_VALUE_CHARS = 256;
+/** A profile's name as a request gives it. */
+export const MAX_PROFILE_NAME_CHARS = 64;
+/** Ids in paths and Slack buttons: jitvend issues UUIDs. */
+export const MAX_ID_CHARS = 64;
