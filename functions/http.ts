@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { z } from 'zod';
 import { MAX_BODY_BYTES } from '../shared/api/limits.ts';
 import { problemTitle, problemType, STATUS_BY_KIND } from '../shared/api/problems.ts';
+import { ID_PATTERN } from '../shared/api/schemas.ts';
 import {
   DomainError,
   UnauthenticatedError,
@@ -162,12 +163,10 @@ export function jsonBody(event: ApiEvent): unknown {
   return parsed;
 }
 
-/** Ids in paths: 1 to 64 of A-Z a-z 0-9 _ - (jitvend issues UUIDs); anything else is a 400. */
-const PATH_ID = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_ID_CHARS}}$`);
-
+/** Ids in paths (shared/api/schemas.ts `ID_PATTERN`); anything else is a 400. */
 export function pathParam(event: ApiEvent, name: string): string {
   const value = event.pathParameters?.[name];
-  if (value === undefined || !PATH_ID.test(value)) {
+  if (value === undefined || !ID_PATTERN.test(value)) {
     throw new ValidationError(`path: ${name} is not a valid id (1 to ${MAX_ID_CHARS} of A-Z a-z 0-9 _ -)`);
   }
   return value;

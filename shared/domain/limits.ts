@@ -12,6 +12,8 @@ export const MAX_DECISION_REASON_CHARS = 500;
 export const MAX_CONTEXT_KEYS = 16;
 export const MAX_CONTEXT_KEY_CHARS = 64;
 export const MAX_CONTEXT_VALUE_CHARS = 256;
+/** A context key: 1 to 64 of A-Z a-z 0-9 _ . - (and never `__proto__`, which a JSON object cannot hold as data). */
+export const CONTEXT_KEY = new RegExp(`^(?!__proto__$)[A-Za-z0-9_.-]{1,${MAX_CONTEXT_KEY_CHARS}}$`);
 /** A profile's name as a request gives it. */
 export const MAX_PROFILE_NAME_CHARS = 64;
 /** Ids in paths and Slack buttons: jitvend issues UUIDs. */
