@@ -1,5 +1,5 @@
-import { cancelRequest } from '../../shared/domain/use-cases/cancel-request.ts';
 import { toView } from '../../shared/api/view.ts';
+import { cancelRequest } from '../../shared/domain/use-cases/cancel-request.ts';
 import { authedRoute, json, pathParam } from '../http.ts';
 
 /** POST /requests/{id}/cancel */

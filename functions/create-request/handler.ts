@@ -1,7 +1,7 @@
 import { createRequestSchema } from '../../shared/api/schemas.ts';
+import { toView } from '../../shared/api/view.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
-import { toView } from '../../shared/api/view.ts';
 import { authedRoute, header, json, jsonBody, parseWith } from '../http.ts';
 
 /** POST /requests */

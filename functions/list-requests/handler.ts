@@ -1,6 +1,6 @@
 import { listQuerySchema } from '../../shared/api/schemas.ts';
-import { listRequests } from '../../shared/domain/use-cases/read-requests.ts';
 import { toView } from '../../shared/api/view.ts';
+import { listRequests } from '../../shared/domain/use-cases/read-requests.ts';
 import { authedRoute, json, parseWith } from '../http.ts';
 
 /** GET /requests?status=&limit=&cursor= */

@@ -1,6 +1,6 @@
 import { createRequestSchema } from '../../shared/api/schemas.ts';
-import { evaluateRequest } from '../../shared/domain/use-cases/create-request.ts';
 import { routeView } from '../../shared/api/view.ts';
+import { evaluateRequest } from '../../shared/domain/use-cases/create-request.ts';
 import { authedRoute, json, jsonBody, parseWith } from '../http.ts';
 
 /** POST /requests/preview: what a request would get; creates nothing. */

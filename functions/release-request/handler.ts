@@ -1,5 +1,5 @@
-import { releaseRequest } from '../../shared/domain/use-cases/release-request.ts';
 import { toView } from '../../shared/api/view.ts';
+import { releaseRequest } from '../../shared/domain/use-cases/release-request.ts';
 import { authedRoute, json, pathParam } from '../http.ts';
 import { setRuntime } from '../runtime.ts';
 
