@@ -39,8 +39,6 @@ interface RouteFields {
 
 type WireView = z.infer<typeof requestViewSchema>;
 
-export type ApprovalView = WireView['approvals'][number];
-
 /** The request view: the fields the CLI reads (sessionPolicy is only printed, so read as it comes). */
 export type RequestView = Pick<
   WireView,
