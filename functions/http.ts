@@ -8,14 +8,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { z } from 'zod';
 import { MAX_BODY_BYTES } from '../shared/api/limits.ts';
 import { problemTitle, problemType, STATUS_BY_KIND } from '../shared/api/problems.ts';
-import { ID_PATTERN } from '../shared/api/schemas.ts';
 import {
   DomainError,
   UnauthenticatedError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../shared/domain/errors.ts';
-import { MAX_ID_CHARS } from '../shared/domain/limits.ts';
+import { ID_PATTERN, MAX_ID_CHARS } from '../shared/domain/limits.ts';
 import type { Principal } from '../shared/domain/types.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
 import { getRuntime, type Runtime } from './runtime.ts';

@@ -11,5 +11,7 @@ export const MAX_WAIT_SECONDS = 20;
 /** `GET /requests?limit=N`: page size bounds and default. */
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 25;
+/** The Idempotency-Key header of `POST /requests`: visible ASCII, at most this long. */
+export const MAX_IDEMPOTENCY_KEY_CHARS = 128;
 /** `GET /requests?cursor=`: longest cursor accepted. */
 export const MAX_CURSOR_CHARS = 2048;

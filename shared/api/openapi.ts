@@ -14,6 +14,7 @@ import {
   decisionBodySchema,
   decisionResultSchema,
   getQuerySchema,
+  idempotencyKeySchema,
   idSchema,
   listQuerySchema,
   previewSchema,
@@ -82,10 +83,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           summary: 'Ask for access to a profile',
           requestParams: {
             header: z.object({
-              'Idempotency-Key': z
-                .string()
-                .optional()
-                .describe('the same key and body from the same principal answer the first request again'),
+              'Idempotency-Key': idempotencyKeySchema.optional(),
             }),
           },
           requestBody: { required: true, content: json(createRequestSchema) },

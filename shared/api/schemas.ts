@@ -7,17 +7,23 @@
 import { z } from 'zod';
 import {
   CONTEXT_KEY,
+  ID_PATTERN,
   MAX_CONTEXT_KEY_CHARS,
   MAX_CONTEXT_KEYS,
   MAX_CONTEXT_VALUE_CHARS,
   MAX_DECISION_REASON_CHARS,
-  MAX_ID_CHARS,
   MAX_PROFILE_NAME_CHARS,
   MAX_REASON_CHARS,
 } from '../domain/limits.ts';
 import { actionProblem, LIMITS, resourceProblem, writtenSize } from '../domain/policy/patterns.ts';
 import { REQUEST_STATUSES } from '../domain/types.ts';
-import { DEFAULT_PAGE_SIZE, MAX_CURSOR_CHARS, MAX_PAGE_SIZE, MAX_WAIT_SECONDS } from './limits.ts';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_CURSOR_CHARS,
+  MAX_IDEMPOTENCY_KEY_CHARS,
+  MAX_PAGE_SIZE,
+  MAX_WAIT_SECONDS,
+} from './limits.ts';
 
 /**
  * Shapes of what requesters write. Actions and ARNs: printable ASCII only (no whitespace,
@@ -151,8 +157,13 @@ export const previewSchema = z
 export const statusSchema = z.enum(REQUEST_STATUSES);
 
 /** Request ids in paths and Slack buttons: 1 to 64 of A-Z a-z 0-9 _ - (jitvend issues UUIDs). */
-export const ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_ID_CHARS}}$`);
 export const idSchema = z.string().regex(ID_PATTERN).describe('the request id');
+
+/** The Idempotency-Key header of POST /requests: 1 to 128 visible ASCII characters. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_KEY_CHARS}}$`))
+  .describe('the same key and body from the same principal answer the first request again');
 
 export const requestViewSchema = z
   .object({

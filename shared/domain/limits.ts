@@ -18,3 +18,5 @@ export const CONTEXT_KEY = new RegExp(`^(?!__proto__$)[A-Za-z0-9_.-]{1,${MAX_CON
 export const MAX_PROFILE_NAME_CHARS = 64;
 /** Ids in paths and Slack buttons: jitvend issues UUIDs. */
 export const MAX_ID_CHARS = 64;
+/** A request id as the API accepts it in paths, the local page in `?request=` and Slack in buttons. */
+export const ID_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_ID_CHARS}}$`);

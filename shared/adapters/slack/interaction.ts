@@ -4,8 +4,8 @@
  * loopback local stack only, the local stack's own /.local/slack/ stand-in): no SSRF.
  */
 import { z } from 'zod';
-import { ID_PATTERN } from '../../api/schemas.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import { ID_PATTERN } from '../../domain/limits.ts';
 import { describeIssues } from '../../zod-issues.ts';
 import { SLACK_ACTION, type SlackActionId, type SlackBlock } from './blocks.ts';
 
