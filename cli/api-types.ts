@@ -14,6 +14,7 @@ import type {
   problemSchema,
   requestViewSchema,
   statusSchema,
+  usageReportSchema,
 } from '../shared/api/schemas.ts';
 
 export type RequestStatus = z.infer<typeof statusSchema>;
@@ -59,6 +60,26 @@ export type PreviewView = Pick<z.infer<typeof previewSchema>, 'durationSeconds'>
   RouteFields & { sessionPolicy: unknown };
 
 export type Credentials = z.infer<typeof credentialsSchema>;
+
+type WireUsage = z.infer<typeof usageReportSchema>;
+type WireCall = WireUsage['calls'][number];
+type WireDenied = WireUsage['denied'][number];
+
+/**
+ * The answer of `GET /requests/{id}/usage` as the CLI reads it: the fields it prints, missing
+ * lists taken as empty (cli/commands/report.ts `usageReportOf`), the status as any text.
+ */
+export type UsageReportView = Pick<
+  WireUsage,
+  'requestId' | 'sourceIdentity' | 'used' | 'grantedButUnused' | 'suggestion' | 'notes'
+> &
+  Partial<Pick<WireUsage, 'profile' | 'issuedAt' | 'expiresAt' | 'window' | 'source' | 'truncated'>> & {
+    status?: string;
+    assumeRole?: Partial<NonNullable<WireUsage['assumeRole']>> & { at: string };
+    calls: (Pick<WireCall, 'eventTime' | 'eventName' | 'action' | 'resources' | 'allowedByGrant'> &
+      Partial<Pick<WireCall, 'errorCode' | 'invokedBy'>>)[];
+    denied: Pick<WireDenied, 'action' | 'resource' | 'count' | 'errorCode' | 'allowedByGrant'>[];
+  };
 
 /** RFC 9457 problem details, any member possibly missing (a proxy's answer, an older server). */
 export type Problem = Partial<Pick<z.infer<typeof problemSchema>, 'type' | 'title' | 'status' | 'detail'>>;
