@@ -267,26 +267,18 @@ export const auditListSchema = z.object({ items: z.array(auditEventSchema) }).me
 const approverReason = z.string().trim().max(MAX_DECISION_REASON_CHARS);
 const decisionValue = z.enum(['approve', 'deny']);
 
+/** An approver's decision: the API's JSON body and the email page's form hold the same fields. */
+const decisionFields = { decision: decisionValue, reason: approverReason.optional() };
 /** Body of POST /requests/{id}/decision. */
-export const decisionBodySchema = z
-  .strictObject({
-    decision: decisionValue,
-    reason: approverReason.optional(),
-  })
-  .meta({ id: 'Decision' });
+export const decisionBodySchema = z.strictObject(decisionFields).meta({ id: 'Decision' });
 
 /** The form of the email approval page (POST /approvals/{token}, form-encoded). */
-export const approvalFormSchema = z
-  .strictObject({
-    decision: decisionValue,
-    reason: approverReason.optional(),
-  })
-  .meta({ id: 'ApprovalForm' });
+export const approvalFormSchema = z.strictObject(decisionFields).meta({ id: 'ApprovalForm' });
 
 /** Body of POST /requests/{id}/revoke (optional: the body may be empty). */
 export const revokeBodySchema = z.strictObject({ reason: approverReason.optional() }).meta({ id: 'Revoke' });
 
-/** 200 of POST /requests/{id}/decision; a refused decision is a problem (see DECISION_REFUSALS). */
+/** 200 of POST /requests/{id}/decision; a refused decision is a problem with its code (shared/api/problems.ts). */
 export const decisionResultSchema = z
   .object({
     outcome: z
