@@ -15,10 +15,10 @@ import {
 } from '../../shared/adapters/slack/interaction.ts';
 import { verifySlackSignature } from '../../shared/adapters/slack/signature.ts';
 import { personBySlackId } from '../../shared/domain/access.ts';
-import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
+import { DomainError, UnauthenticatedError, ValidationError } from '../../shared/domain/errors.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
 import { revokeRequest } from '../../shared/domain/use-cases/revoke-request.ts';
-import { type ApiEvent, header, problem, publicRoute } from '../http.ts';
+import { type ApiEvent, header, publicRoute } from '../http.ts';
 import type { Runtime } from '../runtime.ts';
 
 /**
@@ -37,7 +37,7 @@ export const handler = publicRoute(async ({ event, runtime }) => {
   });
   if (!check.ok) {
     runtime.logger.warn('slack interaction refused', { reason: check.reason });
-    return problem(401, 'the Slack signature is missing, invalid or stale');
+    throw new UnauthenticatedError('the Slack signature is missing, invalid or stale');
   }
   const interaction = parseInteraction(body.toString('utf8'));
   const responseUrl = allowedResponseUrl(interaction.responseUrl, runtime.publicUrl);
