@@ -16,6 +16,7 @@ import { loadWorkflowDefinition } from '../infra/workflow-definition-cache.ts';
 import { LocalCloudTrailStandIn } from '../shared/adapters/cloudtrail/local-stand-in.ts';
 import { AesGcmVault } from '../shared/adapters/crypto/aes-gcm-vault.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
+import { DynamoDbDenyListStore } from '../shared/adapters/dynamodb/deny-list-store.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
 import { FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
@@ -139,7 +140,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     const outbox = new Outbox(dataDir);
-    const iam = new LocalSessionRevoker(dataDir, clock, { profiles: config.profiles });
+    const iam = new LocalSessionRevoker(dataDir, clock, {
+      profiles: config.profiles,
+      denyLists: new DynamoDbDenyListStore({ tableName: LOCAL_TABLE_NAME, client }),
+      managedPolicies: config.revocation.managedPolicies,
+    });
     let oidc: LocalOidcIssuer | undefined;
     const server = await startServer({
       host,
