@@ -3,7 +3,9 @@
  * `npm test` by `npm run lint:deps`:
  * - the domain (shared/domain) imports no adapter, no AWS SDK, nothing from the API edge
  *   (shared/api, shared/web), functions/, local/, infra/ or cli/;
- * - adapters (shared/adapters) import no handler (functions/);
+ * - adapters (shared/adapters) import no handler (functions/); nothing in shared/ imports
+ *   functions/, local/, infra/ or cli/;
+ * - the CLI and the action import no handler, adapter, page, local stack or CDK code;
  * - no import cycles anywhere.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -39,6 +41,30 @@ module.exports = {
       to: { path: '^functions/' },
     },
     {
+      name: 'shared-imports-no-app',
+      comment:
+        'shared/ (domain, adapters, API contract, pages) is what handlers, the local stack and the CDK app are built from: it imports none of them, nor the CLI.',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { path: '^(functions|local|infra|cli)/' },
+    },
+    {
+      name: 'cli-imports-no-server',
+      comment:
+        'The CLI and the GitHub Action are clients of the wire contract: they may read shared/api and shared/domain bounds, never handlers, adapters, the local stack or the CDK app.',
+      severity: 'error',
+      from: { path: '^(cli|action/src)/' },
+      to: { path: '^(functions|local|infra|shared/adapters|shared/web)/' },
+    },
+    {
+      name: 'runtime-imports-no-dev-dependency',
+      comment:
+        'What is deployed (handlers and shared/) uses runtime dependencies only; devDependencies (CDK, test tools, local stand-ins) stay out of the Lambda bundles.',
+      severity: 'error',
+      from: { path: '^(functions|shared)/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'no-cycles',
       comment: 'No import cycles anywhere (type-only imports included: they are still a knot to untie).',
       severity: 'error',
@@ -55,7 +81,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|dist|cdk\\.out|\\.jitvend|action/dist)/' },
+    exclude: { path: '^(dist|cdk\\.out|\\.jitvend|action/dist)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
