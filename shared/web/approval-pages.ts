@@ -6,6 +6,7 @@
 import { STATUS_BY_KIND } from '../api/problems.ts';
 import { MAX_DECISION_REASON_CHARS } from '../domain/limits.ts';
 import type { AccessRequest, RequestStatus } from '../domain/types.ts';
+import type { LinkProblem } from '../domain/use-cases/resolve-approval-link.ts';
 import { html, type SafeHtml, safeHttpUrl } from './html.ts';
 import { type HtmlResponse, messagePage, renderPage, type Tone } from './page.ts';
 import { formatInstant, requestFacts, statusWords, timeLeft } from './request-facts.ts';
@@ -143,9 +144,6 @@ export function decisionResultPage(request: AccessRequest, result: DecisionPageO
       });
   }
 }
-
-/** Why a link cannot be used. */
-export type LinkProblem = 'invalid' | 'expired' | 'used' | 'unknown_request';
 
 /** Each link problem is a kind of refusal, with that kind's one status (shared/api/problems.ts). */
 const LINK_STATUS: Record<LinkProblem, number> = {

@@ -32,7 +32,7 @@ import { REVOCATION_GRACE_MS, RevocationLimitError } from '../../shared/domain/r
 import { workflowSteps } from '../../shared/domain/use-cases/workflow-steps.ts';
 import { InMemoryDenyListStore } from '../fakes/deny-list-store.ts';
 import { denyListStoreContract } from '../helpers/deny-list-contract.ts';
-import { api, useLocalStack } from '../helpers/in-process-stack.ts';
+import { api, tableOf, useLocalStack } from '../helpers/in-process-stack.ts';
 import {
   type FailurePlan,
   installChaosWorkflow,
@@ -244,7 +244,7 @@ describe('the workflow under AWS failures (deployed definition, real steps)', ()
     const throttled = (attempt: number) => (attempt <= 3 ? lambdaThrottle() : undefined);
     plan = { evaluate: throttled, awaitApproval: throttled, issue: throttled, expire: throttled };
     const id = await createRequest('feat');
-    for (let i = 0; i < 100 && !(await ctx.stack.runtime.store.getTaskToken(id)); i++)
+    for (let i = 0; i < 100 && !(await tableOf(ctx.stack).getTaskToken(id)); i++)
       await new Promise((r) => setTimeout(r, 50));
     const alice = await ctx.stack.oidc.sign({ sub: 'user:alice', email: 'alice@example.com' });
     expect(
@@ -306,7 +306,7 @@ describe('the workflow under AWS failures (deployed definition, real steps)', ()
     const mine = () => ctx.stack.outbox.list().filter((m) => m.requestId === id);
     for (let i = 0; i < 100 && mine().length < 4; i++) await new Promise((r) => setTimeout(r, 50));
     const before = mine().length;
-    const waiting = (await ctx.stack.runtime.store.getTaskToken(id))!;
+    const waiting = (await tableOf(ctx.stack).getTaskToken(id))!;
     await workflowSteps(ctx.stack.runtime).awaitApproval({ requestId: id, taskToken: 'a-retry' });
     expect(mine()).toHaveLength(before);
     expect(mine().flatMap((m) => m.links ?? [])).toHaveLength(2);

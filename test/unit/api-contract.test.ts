@@ -33,7 +33,8 @@ import {
 } from '../../shared/domain/errors.ts';
 import { MAX_DECISION_REASON_CHARS } from '../../shared/domain/limits.ts';
 import type { AccessRequest, CreateRequestInput } from '../../shared/domain/types.ts';
-import { type CloudTrailEvent, type UsageReport, usageReport } from '../../shared/domain/usage.ts';
+import { type UsageReport, usageReport } from '../../shared/domain/usage/report.ts';
+import type { CloudTrailEvent } from '../../shared/domain/usage/session-records.ts';
 import { decisionResultPage } from '../../shared/web/approval-pages.ts';
 
 const request: AccessRequest = {
