@@ -17,8 +17,8 @@ export default defineConfig({
       ],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
-      // measured 72.22 / 66.04 / 71.93 / 73.61 % on 2026-11-29: raise with the tests, never lower
-      thresholds: { statements: 72, branches: 66, functions: 71, lines: 73 },
+      // measured 72.86 / 66.82 / 72.74 / 74.13 % on 2026-11-30: raise with the tests, never lower
+      thresholds: { statements: 72, branches: 66, functions: 72, lines: 74 },
     },
     projects: [
       {
