@@ -177,3 +177,4 @@ export const WORKFLOW_STATES = {
   done: 'Done',
   failed: 'Failed',
 } as const;
+export type WorkflowStateName = (typeof WORKFLOW_STATES)[keyof typeof WORKFLOW_STATES];
