@@ -105,13 +105,43 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   };
   try {
-    const [dynamo, definition] = await Promise.all([
-      options.dynamoDb ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
-      loadWorkflowDefinition(),
+    // DynamoDB Local (Java) takes the longest to be ready: everything that needs no table is
+    // done while it boots (the HTTP server and its handlers, keys, the OIDC issuer).
+    const dynamoStarting = options.dynamoDb ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+    dynamoStarting.catch(() => {});
+    cleanups.push(() => dynamoStarting.then((dynamo) => dynamo.stop()).catch(() => {}));
+    // validated when it was cached (infra/workflow-definition-cache.ts): no check at every start
+    const definition = await loadWorkflowDefinition();
+
+    const sts = new LocalCredentialIssuer({ clock });
+    const outbox = new Outbox(dataDir);
+    const iam = new LocalSessionRevoker(dataDir, clock, { profiles: config.profiles });
+    let oidc: LocalOidcIssuer | undefined;
+    let store: NotifyingStore | undefined;
+    const server = await startServer({
+      host,
+      port: options.port ?? Number(process.env.PORT ?? 8787),
+      localRoutes: (req, url, body) => {
+        if (!oidc || !store) return Promise.resolve(undefined);
+        return localRoutes({
+          oidc,
+          outbox: () => outbox.list(),
+          slackResponses: outbox,
+          page: { store, outbox, iam, sts },
+        })(req, url, body);
+      },
+      onError: (error) => logger.error('local server error', { error: String(error) }),
+    });
+    cleanups.push(() => server.close());
+    const [credentialsKey, approvalTokenKey, loadedOidc] = await Promise.all([
+      loadOrCreateKeyFile(join(dataDir, 'credentials.key')),
+      loadOrCreateKeyFile(join(dataDir, 'approval-token.key')),
+      LocalOidcIssuer.load(dataDir, LOCAL_ISSUER_URL, { clock }),
     ]);
-    cleanups.push(() => dynamo.stop());
+
+    const dynamo = await dynamoStarting;
     const admin = new DynamoDBClient(dynamo.clientConfig);
-    await ensureTable(admin, LOCAL_TABLE_NAME).finally(() => admin.destroy());
+    const table = await ensureTable(admin, LOCAL_TABLE_NAME).finally(() => admin.destroy());
     // the audit trail: the table's stream into <dataDir>/audit/*.jsonl (stopped before DynamoDB Local)
     const auditStream = await startLocalAuditStream({
       dataDir,
@@ -122,10 +152,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => auditStream.stop());
     const client = createDocumentClient(dynamo.clientConfig);
     cleanups.push(async () => client.destroy());
-    const store = new NotifyingStore(new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client }));
+    store = new NotifyingStore(new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client }));
+    oidc = loadedOidc;
 
-    const sts = new LocalCredentialIssuer({ clock });
-    const vault = new AesGcmVault(await loadOrCreateKeyFile(join(dataDir, 'credentials.key')));
+    const vault = new AesGcmVault(credentialsKey);
     const runtimeBase = {
       config,
       store,
@@ -137,26 +167,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       newId: randomUUID,
       logger,
     };
-
-    const outbox = new Outbox(dataDir);
-    const iam = new LocalSessionRevoker(dataDir, clock, { profiles: config.profiles });
-    let oidc: LocalOidcIssuer | undefined;
-    const server = await startServer({
-      host,
-      port: options.port ?? Number(process.env.PORT ?? 8787),
-      localRoutes: (req, url, body) => {
-        if (!oidc) return Promise.resolve(undefined);
-        return localRoutes({
-          oidc,
-          outbox: () => outbox.list(),
-          slackResponses: outbox,
-          page: { store, outbox, iam, sts },
-        })(req, url, body);
-      },
-      onError: (error) => logger.error('local server error', { error: String(error) }),
-    });
-    cleanups.push(() => server.close());
-    oidc = await LocalOidcIssuer.load(dataDir, LOCAL_ISSUER_URL, { clock });
 
     const runtime: Runtime = {
       ...runtimeBase,
@@ -171,7 +181,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ),
       secrets: {
         slackSigningSecret: process.env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
-        approvalTokenKey: await loadOrCreateKeyFile(join(dataDir, 'approval-token.key')),
+        approvalTokenKey,
       },
       verifier: new OidcVerifier({
         issuers: oidc.trustedIssuersFor(config.issuers),
@@ -182,6 +192,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const workflow = new LocalWorkflowRunner({
       definition,
+      definitionValidated: true,
       steps: workflowSteps(runtime),
       ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
@@ -193,9 +204,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => workflow.stop());
     ready(runtime);
 
-    // A restart loses nothing: every request still in flight picks up where it was.
+    // A restart loses nothing: every request still in flight picks up where it was (a table
+    // created just now holds none).
     let resumed = 0;
-    for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+    for (let cursor: string | undefined, first = !table.created; first || cursor; first = false) {
       const page = await store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
       for (const request of page.items) {
         if (needsWorkflow(request)) {

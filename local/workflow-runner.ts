@@ -49,6 +49,12 @@ export interface RunnerLogger {
 
 export interface LocalWorkflowRunnerOptions {
   definition: LocalWorkflowDefinition;
+  /**
+   * The definition already passed the library's validator (loadWorkflowDefinition's always
+   * has: the cache validates before it writes), so the constructor skips the check (a few
+   * hundred ms to seconds of CPU at every start). Default false: validated here.
+   */
+  definitionValidated?: boolean;
   steps: WorkflowSteps;
   /** Wait state name → milliseconds to wait instead (e.g. `{WaitUntilExpiry: 5}` in tests). */
   waitTimeOverrides?: Record<string, number>;
@@ -225,10 +231,14 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
       }
       if (state.Type === 'Task') this.tasks.set(name, bindTask(name, state));
     }
-    // Validates the definition once (ARNs, paths, reachability); resumed copies skip it.
+    // Validates the definition once (ARNs, paths, reachability) unless that was done when it
+    // was built; resumed copies skip it.
     this.machines.set(
       this.definition.StartAt,
-      new StateMachine(this.definition as unknown as StateMachineDefinition),
+      new StateMachine(
+        this.definition as unknown as StateMachineDefinition,
+        options.definitionValidated ? { validationOptions: { noValidate: true } } : {},
+      ),
     );
   }
 
