@@ -9,6 +9,7 @@ import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
 import type { AccessRequest, RequestStatus } from '../types.ts';
 import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
 import { changeIf } from './change-if.ts';
+import { autoApproval } from './create-request.ts';
 import { resumeWorkflow } from './decide.ts';
 import { requestOrThrow } from './read-requests.ts';
 
@@ -48,20 +49,11 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       if (request.status !== 'pending_approval') return { route: 'closed', approvalTimeoutSeconds: 1 };
       const route = request.approvalRoute;
       if (route.kind === 'auto') {
-        const approved = await changeIf(deps, request, ['pending_approval'], () => ({
-          to: 'approved',
-          event: {
-            type: 'request_approved',
-            actor: `rule:${route.rule}`,
-            channel: 'rule',
-            at: at(),
-            sessionPolicyHash: request.sessionPolicyHash,
-            detail: {
-              rule: route.rule,
-              why: `autoApprove rule ${route.rule} of profile ${request.profile} holds`,
-            },
-          },
-        }));
+        // requests are approved by their rule at create (createRequest); one stored still
+        // pending with an auto route (created before that, then resumed) is approved here
+        const approved = await changeIf(deps, request, ['pending_approval'], (current) =>
+          autoApproval(current, route, at()),
+        );
         return { route: approved ? 'approved' : 'closed', approvalTimeoutSeconds: 1 };
       }
       const remaining = Math.ceil(
