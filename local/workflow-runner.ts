@@ -32,6 +32,7 @@ import {
   type WorkflowStepName,
   type WorkflowSteps,
   type WorkflowTaskCallback,
+  workflowStartInput,
 } from '../shared/domain/workflow-contract.ts';
 
 /** An ASL definition as a plain object (e.g. localWorkflowDefinition()). */
@@ -246,7 +247,7 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
   async start(request: AccessRequest): Promise<void> {
     this.assertRunning();
     if (this.started.has(request.id)) return; // as Step Functions: one execution name per request
-    this.launch(request.id, this.definition.StartAt, { requestId: request.id });
+    this.launch(request.id, this.definition.StartAt, { ...workflowStartInput(request) });
   }
 
   /**
@@ -396,6 +397,7 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
         Execution: {
           Id: `arn:aws:states:local:000000000000:execution:jitvend-approval:${name}:${id}`,
           Name: name,
+          Input: input as JsonValue,
         },
         StateMachine: {
           Id: 'arn:aws:states:local:000000000000:stateMachine:jitvend-approval',
