@@ -11,6 +11,7 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { awsUsageSource } from '../shared/adapters/cloudtrail/index.ts';
+import { DynamoDbDenyListStore } from '../shared/adapters/dynamodb/deny-list-store.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { IamSessionRevoker } from '../shared/adapters/iam/session-revoker.ts';
 import { KmsVault } from '../shared/adapters/kms/kms-vault.ts';
@@ -148,7 +149,10 @@ export async function awsRuntime(
     store,
     workflow: new StepFunctionsWorkflow({ stateMachineArn: settings.STATE_MACHINE_ARN }),
     callback: new StepFunctionsTaskCallback(),
-    revoker: new IamSessionRevoker(),
+    revoker: new IamSessionRevoker({
+      denyLists: new DynamoDbDenyListStore({ tableName: settings.TABLE_NAME }),
+      managedPolicies: config.revocation.managedPolicies,
+    }),
     notifier: notifierOf(
       options.channels?.(settings, secrets, { store, clock: systemClock, config }) ?? [],
       logger,

@@ -16,6 +16,7 @@ import { loadWorkflowDefinition } from '../infra/workflow-definition-cache.ts';
 import { LocalCloudTrailStandIn } from '../shared/adapters/cloudtrail/local-stand-in.ts';
 import { AesGcmVault } from '../shared/adapters/crypto/aes-gcm-vault.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
+import { DynamoDbDenyListStore } from '../shared/adapters/dynamodb/deny-list-store.ts';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/request-store.ts';
 import { ensureTable } from '../shared/adapters/dynamodb/table.ts';
 import { FanoutNotifier } from '../shared/adapters/notify/fanout-notifier.ts';
@@ -115,14 +116,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const sts = new LocalCredentialIssuer({ clock });
     const outbox = new Outbox(dataDir);
-    const iam = new LocalSessionRevoker(dataDir, clock, { profiles: config.profiles });
+    let iam: LocalSessionRevoker | undefined;
     let oidc: LocalOidcIssuer | undefined;
     let store: NotifyingStore | undefined;
     const server = await startServer({
       host,
       port: options.port ?? Number(process.env.PORT ?? 8787),
       localRoutes: (req, url, body) => {
-        if (!oidc || !store) return Promise.resolve(undefined);
+        if (!oidc || !store || !iam) return Promise.resolve(undefined);
         return localRoutes({
           oidc,
           outbox: () => outbox.list(),
@@ -153,6 +154,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const client = createDocumentClient(dynamo.clientConfig);
     cleanups.push(async () => client.destroy());
     store = new NotifyingStore(new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client }));
+    iam = new LocalSessionRevoker(dataDir, clock, {
+      profiles: config.profiles,
+      denyLists: new DynamoDbDenyListStore({ tableName: LOCAL_TABLE_NAME, client }),
+      managedPolicies: config.revocation.managedPolicies,
+    });
     oidc = loadedOidc;
 
     const vault = new AesGcmVault(credentialsKey);

@@ -141,7 +141,7 @@ function localAwsSection(deps: WebPageDeps): SafeHtml {
   const policies = Object.entries(deps.iam.rolePolicies());
   const sessions = deps.sts.sessions().slice(-20).reverse();
   return html`<section><h2>Local AWS stand-ins</h2>
-    <h3>Revocations (IAM stand-in: one <span class="mono">jitvend-revoke-&lt;request&gt;</span> deny policy per revoked or released request)</h3>
+    <h3>Revocations (IAM stand-in: each role's deny list, the inline policy <span class="mono">jitvend-denies</span> and managed <span class="mono">/jitvend/jitvend-denies-&lt;role&gt;-&lt;n&gt;</span>, listing every revoked or released session)</h3>
     ${
       policies.length === 0
         ? html`<p class="empty">No session is revoked.</p>`

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { approverPeople } from './domain/approval.ts';
 import { validateGuardrails } from './domain/policy/builder.ts';
 import type { JitvendConfig, Profile } from './domain/profile.ts';
+import { DEFAULT_MANAGED_DENY_POLICIES, MAX_MANAGED_DENY_POLICIES } from './domain/revocation.ts';
 import { describeIssues } from './zod-issues.ts';
 
 export const DEFAULT_CONFIG_PATH = 'jitvend.config.yaml';
@@ -116,6 +117,22 @@ export const configSchema = z.strictObject({
   profiles: z
     .record(name, profileSchema)
     .refine((p) => Object.keys(p).length > 0, 'must define at least one profile'),
+  /** how revoked and released sessions are denied on the profiles' roles (docs/deploy.md, "Revocation capacity") */
+  revocation: z
+    .strictObject({
+      /**
+       * customer-managed deny policies jitvend may attach to each role, beside its inline one;
+       * each holds about 125 live denies. IAM attaches at most 10 managed policies to a role by
+       * default (20 with a quota increase), the role's own permissions included.
+       */
+      managedPolicies: z
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_MANAGED_DENY_POLICIES)
+        .default(DEFAULT_MANAGED_DENY_POLICIES),
+    })
+    .default({ managedPolicies: DEFAULT_MANAGED_DENY_POLICIES }),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
@@ -124,6 +141,7 @@ export interface LoadedConfig extends JitvendConfig {
   issuers: ConfigFile['issuers'];
   /** `legacyRequesterIssuer` as the file gives it (the resolved value is `legacyRequesterIssuer`) */
   legacyRequesterIssuerConfigured?: string;
+  revocation: ConfigFile['revocation'];
   /** where it was read from */
   path: string;
 }
@@ -230,6 +248,7 @@ export function parseConfig(text: string, path: string): LoadedConfig {
     people,
     groups: file.groups,
     profiles,
+    revocation: file.revocation,
     path,
   };
 }

@@ -20,6 +20,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DENY_POLICY_NAME, MANAGED_DENY_POLICY_PATH, roleAccountOf } from '../../shared/domain/revocation.ts';
 import type { Capability } from '../access.ts';
 import { PROJECT_ROOT, slimCatalogueDir } from '../bundle-inputs.ts';
 import { acknowledge, wildcardResourceFinding } from '../nag.ts';
@@ -251,16 +252,45 @@ export function grantCapability(fn: JitVendFunction, capability: Capability, r: 
         conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': SESSION_TAG_KEYS } },
       });
       return;
-    case 'roles:revoke':
+    case 'roles:revoke': {
       if (r.roleArns.length === 0) return;
-      // one deny policy per revoked request (jitvend-revoke-<id>) on the profiles' roles, sized
-      // against the role's inline policies first: see shared/domain/revocation.ts
+      // each role's deny list (shared/domain/revocation.ts): the inline policy jitvend-denies,
+      // sized against the role's other inline policies first
       add({
         sid: 'RevocationDeny',
         actions: ['iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
         resources: [...r.roleArns],
       });
+      // ... and its managed shards, only under /jitvend/ and named jitvend-denies-*
+      const denyPolicies = [...new Set(r.roleArns.map(managedDenyPoliciesOf))];
+      add({
+        sid: 'RevocationDenyPolicies',
+        actions: [
+          'iam:CreatePolicy',
+          'iam:CreatePolicyVersion',
+          'iam:DeletePolicyVersion',
+          'iam:ListPolicyVersions',
+        ],
+        resources: denyPolicies,
+      });
+      // attached only to the profiles' roles, and only those policies ("IAM: Limits managed
+      // policies that can be applied to an IAM user, group, or role", IAM User Guide)
+      add({
+        sid: 'RevocationDenyAttach',
+        actions: ['iam:AttachRolePolicy'],
+        resources: [...r.roleArns],
+        conditions: { ArnLike: { 'iam:PolicyARN': denyPolicies } },
+      });
+      acknowledge(
+        fn.role,
+        denyPolicies.map((arn) => ({
+          id: wildcardResourceFinding(fn, arn),
+          reason:
+            "jitvend's managed deny policies of the profiles' roles (/jitvend/jitvend-denies-<role>-<n>), created on demand as a role's revocations grow",
+        })),
+      );
       return;
+    }
     case 'secret:slack':
       if (!r.slackSecret) return;
       r.slackSecret.grantRead(fn.role);
@@ -358,6 +388,12 @@ export function grantCapability(fn: JitVendFunction, capability: Capability, r: 
 export function emailAddressOf(from: string): string {
   const angle = /<([^>]+)>/.exec(from);
   return (angle ? angle[1]! : from).trim();
+}
+
+/** The ARN pattern of jitvend's managed deny policies in a role's account (`policy/jitvend/jitvend-denies-*`). */
+function managedDenyPoliciesOf(roleArn: string): string {
+  const { partition, account } = roleAccountOf(roleArn);
+  return `arn:${partition}:iam::${account}:policy${MANAGED_DENY_POLICY_PATH}${DENY_POLICY_NAME}-*`;
 }
 
 /** The ARN of a state machine of this stack, by name, as a plain string of pseudo parameters. */

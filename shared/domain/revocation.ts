@@ -1,21 +1,35 @@
 /**
- * The revocation deny: one inline policy per revoked (or released) request on the target
- * role, named after the request (`jitvend-revoke-<requestId>`), holding one Deny matched
- * exactly on the session's `aws:SourceIdentity` and bounded by `aws:CurrentTime`. One
- * policy per request means no read-modify-write: two revocations racing each write their
- * own policy and neither can lose the other.
+ * The revocation deny. Revoking (or releasing) a request puts a Deny on the target role that
+ * matches exactly the session's `aws:SourceIdentity` (`jitvend-<requestId>`) and is bounded by
+ * `aws:CurrentTime`: issued STS sessions cannot be ended any other way.
  *
- * IAM counts every inline policy of a role against one budget: "Role policy size cannot
- * exceed 10,240 characters" for the aggregate of all inline policies, whitespace not counted
- * (IAM User Guide, "IAM and AWS STS quotas"). The budget is counted over all of the role's
- * inline policies (the guardrails beside ours) before a deny is written, and refused with
- * RevocationLimitError while jitvend still holds a reserve, never by IAM halfway.
+ * Capacity. IAM gives a role 10,240 characters for all its inline policies together and
+ * 6,144 per managed policy, whitespace not counted (IAM User Guide, "IAM and AWS STS quotas").
+ * One policy per request (the previous design) spent ~190 characters a deny, so a role held
+ * about 40 live denies and a busy CI that releases every job met the limit within minutes.
+ * Now a role's denies are one list, packed into as few characters as IAM allows: ONE
+ * statement per policy whose `aws:SourceIdentity` condition lists every denied session
+ * (47 characters each), bounded by the latest expiry among them. The list is split into
+ * shards: shard 0 is the inline policy `jitvend-denies` (what the role's other inline
+ * policies leave of the 10,240), shards 1..N are customer-managed policies
+ * `/jitvend/jitvend-denies-<role>-<n>` attached to the role (6,144 each). With the
+ * default 8 managed shards a role holds about 1,150 live denies (docs/deploy.md).
+ *
+ * Races. The list lives in DynamoDB (DenyListStore), versioned: a deny is added by a
+ * conditional write on the version, so two revocations racing never lose one another,
+ * and IAM is only ever written from a committed version. Each writer then re-puts its
+ * shard until the latest committed version's rendering of that shard is what it last put
+ * (see shared/adapters/iam/session-revoker.ts): the last put to land is always current,
+ * with no read of IAM (IAM's reads are eventually consistent).
  *
  * A deny lasts until the session's expiry plus REVOCATION_GRACE_MS (clock skew between IAM
  * and STS), rounded UP to the whole second: IAM compares `aws:CurrentTime` to a timestamp and
  * Step Functions' Wait state "considers the time value up to seconds and truncates
  * milliseconds" (Step Functions developer guide, "Wait workflow state"), so a value rounded
- * down would end the deny, or wake the workflow to remove it, up to a second early.
+ * down would end the deny, or wake the workflow to remove it, up to a second early. A shard's
+ * statement carries the latest bound among its entries: an entry whose bound passed stays
+ * denied a little longer (harmless: request ids are never reused) until the next write of
+ * its shard prunes it.
  *
  * Pure: the IAM adapter (shared/adapters/iam) and the local stand-in both use it.
  */
@@ -31,7 +45,10 @@ export const ROLE_INLINE_POLICY_MAX_CHARS = 10_240;
 export const ROLE_INLINE_POLICY_RESERVE_CHARS = 240;
 /** How long after the session's expiry its deny is kept (clock skew between IAM and STS). */
 export const REVOCATION_GRACE_MS = 5 * 60 * 1000;
-/** Prefix of the per-request deny policies: `jitvend-revoke-<requestId>`. */
+/**
+ * Prefix of the per-request deny policies of the previous version (`jitvend-revoke-<requestId>`):
+ * still read (counted against the budget, deleted once lapsed), never written.
+ */
 export const REVOCATION_POLICY_PREFIX = 'jitvend-revoke-';
 /** The one shared policy of earlier versions; still read (counted, pruned when moot), never written. */
 export const LEGACY_REVOCATION_POLICY_NAME = 'jitvend-revocations';
@@ -42,7 +59,7 @@ export interface DenyStatement {
   Action: '*';
   Resource: '*';
   Condition: {
-    StringEquals: { 'aws:SourceIdentity': string };
+    StringEquals: { 'aws:SourceIdentity': string | string[] };
     DateLessThan: { 'aws:CurrentTime': string };
   };
 }
@@ -94,13 +111,17 @@ export function policySize(document: string): number {
   return document.replace(/\s/g, '').length;
 }
 
+function isIdentityCondition(value: unknown): boolean {
+  return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+}
+
 function isDenyStatement(value: unknown): value is DenyStatement {
   const s = value as DenyStatement;
   return (
     typeof s === 'object' &&
     s !== null &&
     s.Effect === 'Deny' &&
-    typeof s.Condition?.StringEquals?.['aws:SourceIdentity'] === 'string' &&
+    isIdentityCondition(s.Condition?.StringEquals?.['aws:SourceIdentity']) &&
     typeof s.Condition?.DateLessThan?.['aws:CurrentTime'] === 'string'
   );
 }
@@ -126,29 +147,11 @@ export function denyEndsAt(document: string): Date | undefined {
   return Number.isFinite(latest) ? new Date(latest) : undefined;
 }
 
-/** Is this a jitvend deny policy (by name) whose every statement has lapsed at `now`? */
+/** Is this a deny policy of an earlier version (by name) whose every statement has lapsed at `now`? */
 export function isMootRevocation(name: string, document: string, now: Date): boolean {
   if (!name.startsWith(REVOCATION_POLICY_PREFIX) && name !== LEGACY_REVOCATION_POLICY_NAME) return false;
   const ends = denyEndsAt(document);
   return ends !== undefined && ends.getTime() <= now.getTime();
-}
-
-/**
- * Refuses a deny that would take the role's inline policies past the budget.
- * `others`: the sizes of the role's other inline policies (moot denies already pruned).
- */
-export function assertRevocationFits(roleName: string, others: readonly number[], added: number): void {
-  const used = others.reduce((sum, size) => sum + size, 0);
-  const limit = ROLE_INLINE_POLICY_MAX_CHARS - ROLE_INLINE_POLICY_RESERVE_CHARS;
-  if (used + added > limit) {
-    throw new RevocationLimitError(
-      `role ${roleName} cannot hold another revocation: its inline policies would be ${used + added} characters, ` +
-        `and IAM allows ${ROLE_INLINE_POLICY_MAX_CHARS} for all of a role's inline policies together ` +
-        `(jitvend keeps ${ROLE_INLINE_POLICY_RESERVE_CHARS} in reserve). ${others.length} inline policies are on it; ` +
-        'each revoked session holds one until it expires: try again after the oldest revoked session expires',
-      { extra: { roleName, inlinePolicyChars: used, limit: ROLE_INLINE_POLICY_MAX_CHARS } },
-    );
-  }
 }
 
 /** The role name of `arn:aws:iam::123456789012:role/path/name`. */
@@ -157,4 +160,194 @@ export function roleNameOf(roleArn: string): string {
   const name = resource.split('/').pop();
   if (!resource.startsWith('role/') || !name) throw new ValidationError(`not a role ARN: ${roleArn}`);
   return name;
+}
+
+/** The role's account and partition, for the ARNs of its managed deny policies. */
+export function roleAccountOf(roleArn: string): { partition: string; account: string } {
+  const [, partition, , , account] = roleArn.split(':');
+  if (!partition || !account || !/^\d{12}$/.test(account))
+    throw new ValidationError(`not a role ARN: ${roleArn}`);
+  return { partition, account };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The deny list of a role
+
+/** The inline policy holding shard 0 of a role's deny list. */
+export const DENY_POLICY_NAME = 'jitvend-denies';
+/** IAM's limit on one customer-managed policy (characters, whitespace excluded). */
+export const MANAGED_POLICY_MAX_CHARS = 6_144;
+/** Left unused in each managed shard, so a racing writer's entry still fits. */
+export const MANAGED_POLICY_RESERVE_CHARS = 96;
+/** The path of jitvend's managed deny policies (the vending function may only write there). */
+export const MANAGED_DENY_POLICY_PATH = '/jitvend/';
+/** Managed deny policies a role gets by default (config `revocation.managedPolicies`). */
+export const DEFAULT_MANAGED_DENY_POLICIES = 8;
+/** IAM's highest quota of managed policies attached to one role (the default quota is 10). */
+export const MAX_MANAGED_DENY_POLICIES = 20;
+
+/** One denied session: its source identity, the end of its deny (ISO, whole seconds), its shard. */
+export interface DenyEntry {
+  sourceIdentity: string;
+  until: string;
+  /** 0: the inline policy; n ≥ 1: the managed policy `jitvend-denies-<role>-<n>` */
+  shard: number;
+}
+
+export interface DenyList {
+  /** bumped by every write; 0 means nothing stored yet */
+  version: number;
+  entries: DenyEntry[];
+  /** the first managed shard IAM would not attach (the role's managed policy quota): none from it on is used */
+  shardLimit?: number;
+}
+
+/** Where a role's deny list is kept, versioned (DynamoDB on AWS and locally). */
+export interface DenyListStore {
+  /** the latest committed list (a strongly consistent read), or undefined when none was written */
+  get(roleArn: string): Promise<DenyList | undefined>;
+  /** writes `next` if the stored version is still `expectedVersion` (0: none stored); false when another writer won */
+  put(roleArn: string, next: DenyList, expectedVersion: number): Promise<boolean>;
+}
+
+export const EMPTY_DENY_LIST: DenyList = { version: 0, entries: [] };
+
+/** The name of managed shard `shard` of a role's deny list (role names are at most 64 characters). */
+export function managedDenyPolicyName(roleName: string, shard: number): string {
+  return `${DENY_POLICY_NAME}-${roleName}-${shard}`;
+}
+
+/**
+ * What a managed shard holds when it denies nothing: a managed policy cannot be empty, so one
+ * statement that can never match (no session has the source identity `jitvend-`, and its bound
+ * is long past).
+ */
+export const EMPTY_MANAGED_DENY_DOCUMENT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'JitvendDeniesNothing',
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceIdentity': 'jitvend-' },
+        DateLessThan: { 'aws:CurrentTime': '2000-01-01T00:00:00Z' },
+      },
+    },
+  ],
+});
+
+/**
+ * The policy document of one shard: one Deny listing its sessions, bounded by the latest of
+ * their bounds; undefined when the shard holds none. Deterministic (sorted), so two writers
+ * rendering the same entries put the same document.
+ */
+export function renderDenyShard(entries: readonly DenyEntry[], shard: number): string | undefined {
+  const mine = entries.filter((e) => e.shard === shard);
+  if (mine.length === 0) return undefined;
+  const ids = [...new Set(mine.map((e) => e.sourceIdentity))].sort();
+  const until = mine.map((e) => e.until).sort()[mine.length - 1]!;
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'JitvendDenies',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:SourceIdentity': ids.length === 1 ? ids[0] : ids },
+          DateLessThan: { 'aws:CurrentTime': until },
+        },
+      },
+    ],
+  });
+}
+
+/** How many characters shard `shard` may use. `inlineOthers`: the size of the role's other inline policies. */
+export function shardCapacity(shard: number, inlineOthers: number): number {
+  if (shard === 0) return ROLE_INLINE_POLICY_MAX_CHARS - ROLE_INLINE_POLICY_RESERVE_CHARS - inlineOthers;
+  return MANAGED_POLICY_MAX_CHARS - MANAGED_POLICY_RESERVE_CHARS;
+}
+
+/** The shards whose documents differ between two versions of a list (what a writer must put). */
+export function changedShards(before: DenyList, after: DenyList): number[] {
+  const shards = new Set([...before.entries, ...after.entries].map((e) => e.shard));
+  return [...shards]
+    .filter((s) => renderDenyShard(before.entries, s) !== renderDenyShard(after.entries, s))
+    .sort((a, b) => a - b);
+}
+
+export interface DenyPlan {
+  /** the list to commit; `undefined` when the list already denies the session long enough */
+  next?: DenyList;
+  /** the shard the session's deny is in */
+  shard: number;
+}
+
+/**
+ * Adds (or extends) a session's deny: lapsed entries are pruned, the session goes into the
+ * first shard it fits in (inline first, then managed shards 1..`managedShards`, never from
+ * `shardLimit` on). Refused with RevocationLimitError, naming the role and its figures, when no
+ * shard has room: before IAM's limit, never by IAM halfway.
+ */
+export function planDeny(
+  list: DenyList,
+  deny: { sourceIdentity: string; until: string },
+  options: { now: Date; inlineOthers: number; managedShards: number; roleName: string },
+): DenyPlan {
+  const existing = list.entries.find((e) => e.sourceIdentity === deny.sourceIdentity);
+  if (existing && existing.until >= deny.until) return { shard: existing.shard };
+  const live = list.entries.filter(
+    (e) => e.sourceIdentity !== deny.sourceIdentity && new Date(e.until).getTime() > options.now.getTime(),
+  );
+  const lastShard = Math.min(options.managedShards, (list.shardLimit ?? Number.POSITIVE_INFINITY) - 1);
+  const candidates = existing ? [existing.shard] : Array.from({ length: lastShard + 1 }, (_, i) => i);
+  for (const shard of candidates) {
+    const entries = [...live, { sourceIdentity: deny.sourceIdentity, until: deny.until, shard }];
+    const document = renderDenyShard(entries, shard)!;
+    if (policySize(document) <= shardCapacity(shard, options.inlineOthers)) {
+      return {
+        next: { ...list, version: list.version + 1, entries: sortEntries(entries) },
+        shard,
+      };
+    }
+  }
+  throw new RevocationLimitError(
+    `role ${options.roleName} cannot hold another revocation: it already denies ${live.length} live sessions, ` +
+      `which fill its inline policy budget (IAM allows ${ROLE_INLINE_POLICY_MAX_CHARS} characters for all of a ` +
+      `role's inline policies together; the others use ${options.inlineOthers}) and ${lastShard} managed deny ` +
+      `policies of ${MANAGED_POLICY_MAX_CHARS} characters. Each denied session stays listed until it expires ` +
+      '(plus 5 minutes): try again then, or raise revocation.managedPolicies (docs/deploy.md)',
+    {
+      extra: {
+        roleName: options.roleName,
+        liveDenies: live.length,
+        managedPolicies: lastShard,
+        limit: ROLE_INLINE_POLICY_MAX_CHARS,
+      },
+    },
+  );
+}
+
+/**
+ * Ends a session's deny once it has lapsed (its bound passed at `now`), pruning every lapsed
+ * entry with it. `next` is undefined when nothing changes: the session is not listed, or its
+ * deny still holds (never removed before the session's expiry plus the grace).
+ */
+export function planRelease(list: DenyList, sourceIdentity: string, now: Date): { next?: DenyList } {
+  const entry = list.entries.find((e) => e.sourceIdentity === sourceIdentity);
+  if (!entry || new Date(entry.until).getTime() > now.getTime()) return {};
+  const entries = list.entries.filter((e) => new Date(e.until).getTime() > now.getTime());
+  return { next: { ...list, version: list.version + 1, entries } };
+}
+
+/** Records that IAM refused to attach managed shard `shard` to the role: no shard from it on is used. */
+export function limitShards(list: DenyList, shard: number): DenyList {
+  return { ...list, version: list.version + 1, shardLimit: Math.min(shard, list.shardLimit ?? shard) };
+}
+
+function sortEntries(entries: DenyEntry[]): DenyEntry[] {
+  return entries.sort((a, b) => a.sourceIdentity.localeCompare(b.sourceIdentity));
 }

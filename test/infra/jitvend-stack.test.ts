@@ -261,7 +261,17 @@ describe('IAM: each function may make only the calls its handler makes', () => {
   ];
   const CALLBACK = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
   const SECRET = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
-  const REVOKE = ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:PutRolePolicy'];
+  const REVOKE = [
+    'iam:AttachRolePolicy',
+    'iam:CreatePolicy',
+    'iam:CreatePolicyVersion',
+    'iam:DeletePolicyVersion',
+    'iam:DeleteRolePolicy',
+    'iam:GetRolePolicy',
+    'iam:ListPolicyVersions',
+    'iam:ListRolePolicies',
+    'iam:PutRolePolicy',
+  ];
   const EXPECTED: Record<string, string[]> = {
     health: [],
     openapi: [],
@@ -424,16 +434,41 @@ describe('IAM: each function may make only the calls its handler makes', () => {
   });
 
   it('the revocation deny is written only on the profiles roles, by revoke (API, Slack) and expire', () => {
+    const roles = [
+      'arn:aws:iam::123456789012:role/jitvend-orders-it',
+      'arn:aws:iam::123456789012:role/jitvend-payments-it',
+    ];
+    const denyPolicies = ['arn:aws:iam::123456789012:policy/jitvend/jitvend-denies-*'];
     for (const handler of ['release-request', 'revoke-request', 'slack-interactions', 'workflow-expire']) {
-      expect(grantsOf(handler).find((s) => s.Sid === 'RevocationDeny')).toEqual({
+      const grants = grantsOf(handler);
+      expect(grants.find((s) => s.Sid === 'RevocationDeny')).toEqual({
         Sid: 'RevocationDeny',
         Effect: 'Allow',
         // ListRolePolicies + GetRolePolicy size the role's inline policies against IAM's budget
         Action: ['iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
-        Resource: [
-          'arn:aws:iam::123456789012:role/jitvend-orders-it',
-          'arn:aws:iam::123456789012:role/jitvend-payments-it',
+        Resource: roles,
+      });
+      // the managed shards of the deny list: only jitvend's own policies, under /jitvend/
+      expect(grants.find((s) => s.Sid === 'RevocationDenyPolicies')).toEqual({
+        Sid: 'RevocationDenyPolicies',
+        Effect: 'Allow',
+        Action: [
+          'iam:CreatePolicy',
+          'iam:CreatePolicyVersion',
+          'iam:DeletePolicyVersion',
+          'iam:ListPolicyVersions',
         ],
+        Resource: denyPolicies[0],
+      });
+      // attaching is the dangerous one (attach AdministratorAccess to a role): only those policies,
+      // only to the profiles' roles ("IAM: Limits managed policies that can be applied to an IAM
+      // user, group, or role", IAM User Guide: the iam:PolicyARN condition key)
+      expect(grants.find((s) => s.Sid === 'RevocationDenyAttach')).toEqual({
+        Sid: 'RevocationDenyAttach',
+        Effect: 'Allow',
+        Action: 'iam:AttachRolePolicy',
+        Resource: roles,
+        Condition: { ArnLike: { 'iam:PolicyARN': denyPolicies } },
       });
     }
   });

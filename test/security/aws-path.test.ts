@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetSecretValueCommand,
@@ -19,21 +20,18 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getRuntime, setRuntime } from '../../functions/runtime.ts';
-import { LocalSessionRevoker } from '../../local/iam-stand-in.ts';
+import { LOCAL_MANAGED_POLICIES_PER_ROLE, LocalSessionRevoker } from '../../local/iam-stand-in.ts';
+import { LOCAL_TABLE_NAME } from '../../local/stack.ts';
 import type { LocalWorkflowRunner } from '../../local/workflow-runner.ts';
 import { S3AuditSink } from '../../shared/adapters/audit-sink/s3-audit-sink.ts';
+import { DynamoDbDenyListStore } from '../../shared/adapters/dynamodb/deny-list-store.ts';
+import { IamSessionRevoker } from '../../shared/adapters/iam/session-revoker.ts';
 import { ConfigError, parseConfig } from '../../shared/config.ts';
 import { isTerminal } from '../../shared/domain/lifecycle.ts';
-import {
-  policySize,
-  REVOCATION_GRACE_MS,
-  RevocationLimitError,
-  ROLE_INLINE_POLICY_MAX_CHARS,
-  ROLE_INLINE_POLICY_RESERVE_CHARS,
-  revocationPolicyDocument,
-  revocationPolicyName,
-} from '../../shared/domain/revocation.ts';
+import { REVOCATION_GRACE_MS, RevocationLimitError } from '../../shared/domain/revocation.ts';
 import { workflowSteps } from '../../shared/domain/use-cases/workflow-steps.ts';
+import { InMemoryDenyListStore } from '../fakes/deny-list-store.ts';
+import { denyListStoreContract } from '../helpers/deny-list-contract.ts';
 import { api, useLocalStack } from '../helpers/in-process-stack.ts';
 import {
   type FailurePlan,
@@ -47,62 +45,115 @@ const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const scratch = mkdtempSync(join(tmpdir(), 'jitvend-aws-path-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function standIn(now: () => Date) {
-  return new LocalSessionRevoker(mkdtempSync(join(scratch, 'iam-')), { now });
+/** the IAM stand-in kept in memory (its files are the local stack's concern, tested there) */
+function standIn(now: () => Date, denyLists = new InMemoryDenyListStore()) {
+  return new LocalSessionRevoker(undefined, { now }, { denyLists });
 }
 const sessionOf = () => `jitvend-${randomUUID()}`;
 
 describe('revocation on the role (real IAM adapter, local IAM stand-in)', () => {
   const NOW = new Date('2026-11-24T10:00:00.000Z');
   const EXPIRES = '2026-11-24T10:15:00.000Z';
+  const guardrails = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: `${TABLE}*` }],
+  });
 
-  it('20 revocations racing on one role: none is lost (one policy per request, no read-modify-write)', async () => {
-    const revoker = standIn(() => NOW);
+  it('20 revocations racing on one role, each from its own process: every session denied, none lost', async () => {
+    const denyLists = new InMemoryDenyListStore();
+    const dir = mkdtempSync(join(scratch, 'iam-'));
+    // one IAM (the stand-in), twenty Lambdas: each its own adapter, sharing only the deny list store
+    const first = new LocalSessionRevoker(dir, { now: () => NOW }, { denyLists });
+    const lambdas = Array.from(
+      { length: 20 },
+      () =>
+        new IamSessionRevoker({
+          client: first.iam as unknown as IAMClient,
+          clock: { now: () => NOW },
+          denyLists,
+        }),
+    );
     const sessions = Array.from({ length: 20 }, sessionOf);
     await Promise.all(
-      sessions.map((s) => revoker.revoke({ roleArn: ROLE, sourceIdentity: s, expiresAt: EXPIRES })),
+      sessions.map((s, i) => lambdas[i]!.revoke({ roleArn: ROLE, sourceIdentity: s, expiresAt: EXPIRES })),
     );
-    const names = Object.keys(revoker.inlinePolicies()['jitvend-orders-it']!);
-    expect(names.sort()).toEqual(sessions.map(revocationPolicyName).sort());
+    for (const s of sessions) expect(first.isDenied(ROLE, s, NOW), s).toBe(true);
+    expect(first.isDenied(ROLE, sessionOf(), NOW)).toBe(false);
   });
 
-  it('the 40th revocation beside the guardrails is refused with a clear error, before IAM’s limit', async () => {
+  it('1,000 releases on one role within a session’s lifetime are all denied; the next past capacity is refused before IAM’s limits', async () => {
     const revoker = standIn(() => NOW);
-    const perDeny = policySize(revocationPolicyDocument(sessionOf(), EXPIRES));
-    const budget = ROLE_INLINE_POLICY_MAX_CHARS - ROLE_INLINE_POLICY_RESERVE_CHARS;
-    // guardrails sized so that 39 denies fit beside them and a 40th does not
-    const guardrailsSize = budget - 39 * perDeny - Math.floor(perDeny / 2);
-    const statement = (pad: string) =>
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: `${TABLE}${pad}` }],
-      });
-    const guardrails = statement('x'.repeat(guardrailsSize - policySize(statement(''))));
-    expect(policySize(guardrails)).toBe(guardrailsSize);
     revoker.iam.seed('jitvend-orders-it', 'Guardrails', guardrails);
-    for (let i = 1; i <= 39; i++)
-      await revoker.revoke({ roleArn: ROLE, sourceIdentity: sessionOf(), expiresAt: EXPIRES });
-    const fortieth = revoker.revoke({ roleArn: ROLE, sourceIdentity: sessionOf(), expiresAt: EXPIRES });
-    await expect(fortieth).rejects.toThrow(RevocationLimitError);
-    await expect(fortieth).rejects.toThrow(/role jitvend-orders-it cannot hold another revocation/);
+    const sessions = Array.from({ length: 1_000 }, sessionOf);
+    for (const s of sessions) await revoker.revoke({ roleArn: ROLE, sourceIdentity: s, expiresAt: EXPIRES });
+    const denied = revoker.deniedSessions(ROLE, NOW);
+    expect(sessions.filter((s) => !denied.has(s))).toEqual([]);
+    // the inline deny list plus managed policies under /jitvend/, each within IAM's limits
+    const managed = Object.keys(revoker.managedPolicies()['jitvend-orders-it'] ?? {});
+    expect(managed.length).toBeGreaterThanOrEqual(6);
+    expect(managed.every((arn) => arn.startsWith('policy/jitvend/jitvend-denies-jitvend-orders-it-'))).toBe(
+      true,
+    );
+    let refused: unknown;
+    for (let i = 0; i < 400 && !refused; i++) {
+      await revoker
+        .revoke({ roleArn: ROLE, sourceIdentity: sessionOf(), expiresAt: EXPIRES })
+        .catch((error: unknown) => {
+          refused = error;
+        });
+    }
+    expect(refused).toBeInstanceOf(RevocationLimitError);
+    expect(String(refused)).toMatch(
+      /role jitvend-orders-it cannot hold another revocation: it already denies \d+ live sessions/,
+    );
     // refused by jitvend, never by IAM halfway
     expect(revoker.iam.refusedForSize).toBe(0);
-    expect(Object.keys(revoker.inlinePolicies()['jitvend-orders-it']!)).toHaveLength(40);
-  });
+    const still = revoker.deniedSessions(ROLE, NOW);
+    expect(sessions.filter((s) => !still.has(s))).toEqual([]);
+  }, 120_000);
+
+  it('a role whose own managed policies fill IAM’s attachment quota: jitvend uses what is left, then refuses clearly', async () => {
+    const revoker = standIn(() => NOW);
+    revoker.iam.seed('jitvend-orders-it', 'Guardrails', guardrails);
+    for (let n = 0; n < LOCAL_MANAGED_POLICIES_PER_ROLE - 1; n++)
+      revoker.iam.seedAttached(
+        'jitvend-orders-it',
+        `arn:aws:iam::123456789012:policy/team/permissions-${n}`,
+        guardrails,
+      );
+    const denied: string[] = [];
+    let refused: unknown;
+    while (!refused) {
+      const s = sessionOf();
+      try {
+        await revoker.revoke({ roleArn: ROLE, sourceIdentity: s, expiresAt: EXPIRES });
+        denied.push(s);
+      } catch (error) {
+        refused = error;
+      }
+    }
+    expect(refused).toBeInstanceOf(RevocationLimitError);
+    // inline (~190) and the one managed policy the quota left (~125)
+    expect(denied.length).toBeGreaterThan(250);
+    const deniedNow = revoker.deniedSessions(ROLE, NOW);
+    expect(denied.filter((s) => !deniedNow.has(s))).toEqual([]);
+    expect(Object.keys(revoker.managedPolicies()['jitvend-orders-it']!)).toHaveLength(
+      LOCAL_MANAGED_POLICIES_PER_ROLE,
+    );
+  }, 60_000);
 
   it('a deny left behind by a failed clean-up never holds the budget: lapsed denies are pruned', async () => {
     let now = NOW;
     const revoker = standIn(() => now);
-    for (let i = 0; i < 30; i++)
-      await revoker.revoke({ roleArn: ROLE, sourceIdentity: sessionOf(), expiresAt: EXPIRES });
+    const old = Array.from({ length: 30 }, sessionOf);
+    for (const s of old) await revoker.revoke({ roleArn: ROLE, sourceIdentity: s, expiresAt: EXPIRES });
     now = new Date('2026-11-24T11:00:00.000Z'); // all 30 have lapsed; nobody removed them
-    for (let i = 0; i < 30; i++)
-      await revoker.revoke({
-        roleArn: ROLE,
-        sourceIdentity: sessionOf(),
-        expiresAt: '2026-11-24T11:15:00.000Z',
-      });
-    expect(Object.keys(revoker.inlinePolicies()['jitvend-orders-it']!)).toHaveLength(30);
+    const fresh = Array.from({ length: 30 }, sessionOf);
+    for (const s of fresh)
+      await revoker.revoke({ roleArn: ROLE, sourceIdentity: s, expiresAt: '2026-11-24T11:15:00.000Z' });
+    const listed = revoker.rolePolicies()[ROLE]!;
+    for (const s of fresh) expect(listed).toContain(s);
+    for (const s of old) expect(listed).not.toContain(s);
   });
 
   it('a deny is never released before the session’s expiry plus the grace (fake clock)', async () => {
@@ -116,6 +167,7 @@ describe('revocation on the role (real IAM adapter, local IAM stand-in)', () => 
       now = new Date(t);
       await revoker.release({ roleArn: ROLE, sourceIdentity: session });
       expect(revoker.rolePolicies()[ROLE], `released at ${now.toISOString()}`).toContain(session);
+      expect(revoker.isDenied(ROLE, session, now)).toBe(true);
     }
     now = new Date(Math.ceil(end / 1000) * 1000);
     await revoker.release({ roleArn: ROLE, sourceIdentity: session });
@@ -126,6 +178,12 @@ describe('revocation on the role (real IAM adapter, local IAM stand-in)', () => 
 const clock = offsetClock();
 const ctx = useLocalStack({ clock });
 let plan: FailurePlan = {};
+
+// the DynamoDB adapter of the deny list, on the local stack's DynamoDB Local table
+denyListStoreContract(
+  'DynamoDB (DynamoDB Local)',
+  () => new DynamoDbDenyListStore({ tableName: LOCAL_TABLE_NAME, client: ctx.stack.documentClient }),
+);
 let chaos: { runner: LocalWorkflowRunner; calls: { step: string; requestId: string; failed: boolean }[] };
 beforeEach(() => {
   clock.offsetMs = 0;

@@ -112,9 +112,29 @@ describe('config file', () => {
     ],
     ['a guardrail covering iam:*', base.replace('"dynamodb:GetItem"', '"*"'), 'profiles.p.allow:'],
     ['YAML that does not parse', 'profiles: [', 'YAML:'],
+    [
+      'more managed deny policies than IAM attaches to a role',
+      `${base}revocation: { managedPolicies: 21 }\n`,
+      'revocation.managedPolicies',
+    ],
+    [
+      'a negative count of managed deny policies',
+      `${base}revocation: { managedPolicies: -1 }\n`,
+      'revocation.managedPolicies',
+    ],
   ])('refuses %s, naming the field', (_, text, expected) => {
     const problems = problemsOf(text);
     expect(problems.join('\n')).toContain(expected);
+  });
+
+  it('gives each role 8 managed deny policies by default, and takes 0 to 20', () => {
+    expect(parseConfig(base, 't.yaml').revocation).toEqual({ managedPolicies: 8 });
+    expect(
+      parseConfig(`${base}revocation: { managedPolicies: 0 }\n`, 't.yaml').revocation.managedPolicies,
+    ).toBe(0);
+    expect(
+      parseConfig(`${base}revocation: { managedPolicies: 20 }\n`, 't.yaml').revocation.managedPolicies,
+    ).toBe(20);
   });
 
   it('names the file in the error message', () => {

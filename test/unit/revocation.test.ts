@@ -1,15 +1,22 @@
 /**
- * The revocation deny: one inline policy per request on the target role, sized against
- * IAM's aggregate inline-policy budget ("IAM and AWS STS quotas", IAM User Guide: role
- * policy size, all inline policies together, at most 10,240 characters, whitespace not
- * counted), kept until the session's expiry plus the grace. The real IAM adapter is tested
- * against aws-sdk-client-mock; what the deny does is checked with iam-simulate.
+ * The revocation deny: each role's denied sessions in one versioned list (DynamoDB), packed
+ * as one Deny statement per policy listing their `aws:SourceIdentity`, inline first and then
+ * in customer-managed policies. Sized against IAM's quotas ("IAM and AWS STS quotas", IAM User
+ * Guide: a role's inline policies together at most 10,240 characters; one managed policy at
+ * most 6,144; whitespace not counted; 5 versions of a managed policy; 10 managed policies
+ * attached to a role by default), kept until the session's expiry plus the grace. The real IAM
+ * adapter is tested against aws-sdk-client-mock; what the deny does is checked with iam-simulate.
  */
 import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  DeletePolicyVersionCommand,
   DeleteRolePolicyCommand,
   GetRolePolicyCommand,
   IAMClient,
   LimitExceededException,
+  ListPolicyVersionsCommand,
   ListRolePoliciesCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
@@ -20,64 +27,176 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IamSessionRevoker } from '../../shared/adapters/iam/session-revoker.ts';
 import {
+  changedShards,
+  DENY_POLICY_NAME,
+  type DenyEntry,
+  type DenyList,
   denyUntil,
+  EMPTY_DENY_LIST,
+  MANAGED_POLICY_MAX_CHARS,
+  managedDenyPolicyName,
+  planDeny,
+  planRelease,
   policySize,
   RevocationLimitError,
-  revocationPolicyDocument,
+  ROLE_INLINE_POLICY_MAX_CHARS,
+  renderDenyShard,
   revocationPolicyName,
-  revocationStatement,
+  roleAccountOf,
   roleNameOf,
 } from '../../shared/domain/revocation.ts';
+import { InMemoryDenyListStore } from '../fakes/deny-list-store.ts';
+import { denyListStoreContract } from '../helpers/deny-list-contract.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/ci/jitvend-orders-it';
 const NOW = new Date('2026-11-24T10:00:00.000Z');
 const clock = { now: () => NOW };
 const SI = 'jitvend-1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed';
 const OTHER = 'jitvend-6ec0bd7f-11c0-43da-975e-2a8ad9ebae0b';
+const THIRD = 'jitvend-0d3c5a5e-6a43-4c43-8d7f-3f2a4a5e9c11';
 const EXPIRES = '2026-11-24T10:15:00.000Z';
+const UNTIL = '2026-11-24T10:20:00Z';
+const GUARDRAILS = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: ['*'] }],
+});
+const OPTIONS = {
+  now: NOW,
+  inlineOthers: policySize(GUARDRAILS),
+  managedShards: 8,
+  roleName: 'jitvend-orders-it',
+};
+const MANAGED_ARN = (n: number) =>
+  `arn:aws:iam::123456789012:policy/jitvend/${managedDenyPolicyName('jitvend-orders-it', n)}`;
 
 const iam = mockClient(IAMClient);
 afterEach(() => iam.reset());
 
-const expectedStatement = {
-  Effect: 'Deny',
-  Action: '*',
-  Resource: '*',
-  Condition: {
-    StringEquals: { 'aws:SourceIdentity': SI },
-    DateLessThan: { 'aws:CurrentTime': '2026-11-24T10:20:00Z' },
-  },
-};
+function entry(sourceIdentity: string, until = UNTIL, shard = 0): DenyEntry {
+  return { sourceIdentity, until, shard };
+}
 
-/** IAM's inline policies of one role behind the mock: List/Get/Put/Delete as IAM answers them. */
-function rolePolicies(initial: Record<string, string> = {}) {
-  const stored = { ...initial };
-  iam.on(ListRolePoliciesCommand).callsFake(() => ({ PolicyNames: Object.keys(stored), IsTruncated: false }));
+/** A UUID-shaped source identity, as jitvend issues them. */
+function sessionId(n: number): string {
+  const hex = n.toString(16).padStart(12, '0');
+  return `jitvend-00000000-0000-4000-8000-${hex}`;
+}
+
+/** Fills a list through planDeny until it refuses; returns the list and how many it took. */
+function fill(options = OPTIONS, until = UNTIL): { list: DenyList; count: number; error: unknown } {
+  let list: DenyList = EMPTY_DENY_LIST;
+  for (let n = 0; ; n++) {
+    try {
+      list = planDeny(list, { sourceIdentity: sessionId(n), until }, options).next!;
+    } catch (error) {
+      return { list, count: n, error };
+    }
+  }
+}
+
+/** IAM behind the mock: a role's inline policies and jitvend's managed policies, as IAM answers them. */
+function fakeIam(initial: Record<string, string> = {}) {
+  const inline = { ...initial };
+  const managed = new Map<
+    string,
+    { versions: { id: string; doc: string; at: number }[]; def: string; n: number }
+  >();
+  const attached = new Set<string>();
+  iam.on(ListRolePoliciesCommand).callsFake(() => ({ PolicyNames: Object.keys(inline), IsTruncated: false }));
   iam.on(GetRolePolicyCommand).callsFake((input: { PolicyName: string }) => {
-    const doc = stored[input.PolicyName];
+    const doc = inline[input.PolicyName];
     if (doc === undefined) throw new NoSuchEntityException({ message: 'not found', $metadata: {} });
     return { PolicyDocument: encodeURIComponent(doc) };
   });
   iam.on(PutRolePolicyCommand).callsFake((input: { PolicyName: string; PolicyDocument: string }) => {
-    stored[input.PolicyName] = input.PolicyDocument;
+    inline[input.PolicyName] = input.PolicyDocument;
     return {};
   });
   iam.on(DeleteRolePolicyCommand).callsFake((input: { PolicyName: string }) => {
-    if (!(input.PolicyName in stored))
+    if (!(input.PolicyName in inline))
       throw new NoSuchEntityException({ message: 'not found', $metadata: {} });
-    delete stored[input.PolicyName];
+    delete inline[input.PolicyName];
     return {};
   });
-  return stored;
+  iam
+    .on(CreatePolicyCommand)
+    .callsFake((input: { PolicyName: string; Path: string; PolicyDocument: string }) => {
+      const arn = `arn:aws:iam::123456789012:policy${input.Path}${input.PolicyName}`;
+      managed.set(arn, { versions: [{ id: 'v1', doc: input.PolicyDocument, at: 1 }], def: 'v1', n: 2 });
+      return { Policy: { Arn: arn } };
+    });
+  iam.on(CreatePolicyVersionCommand).callsFake((input: { PolicyArn: string; PolicyDocument: string }) => {
+    const policy = managed.get(input.PolicyArn);
+    if (!policy) throw new NoSuchEntityException({ message: 'no policy', $metadata: {} });
+    if (policy.versions.length >= 5)
+      throw new LimitExceededException({
+        message: 'A managed policy can have up to 5 versions.',
+        $metadata: {},
+      });
+    const id = `v${policy.n}`;
+    policy.versions.push({ id, doc: input.PolicyDocument, at: policy.n++ });
+    policy.def = id;
+    return {};
+  });
+  iam.on(ListPolicyVersionsCommand).callsFake((input: { PolicyArn: string }) => {
+    const policy = managed.get(input.PolicyArn)!;
+    return {
+      Versions: policy.versions.map((v) => ({
+        VersionId: v.id,
+        IsDefaultVersion: v.id === policy.def,
+        CreateDate: new Date(v.at * 1000),
+      })),
+    };
+  });
+  iam.on(DeletePolicyVersionCommand).callsFake((input: { PolicyArn: string; VersionId: string }) => {
+    const policy = managed.get(input.PolicyArn)!;
+    policy.versions = policy.versions.filter((v) => v.id !== input.VersionId);
+    return {};
+  });
+  iam.on(AttachRolePolicyCommand).callsFake((input: { PolicyArn: string }) => {
+    attached.add(input.PolicyArn);
+    return {};
+  });
+  const defaultDoc = (arn: string) => {
+    const policy = managed.get(arn);
+    return policy?.versions.find((v) => v.id === policy.def)?.doc;
+  };
+  return { inline, managed, attached, defaultDoc };
 }
 
-describe('revocation policy (domain)', () => {
-  it('denies exactly the revoked session, until five minutes after it would have expired anyway', () => {
-    expect(revocationStatement(SI, EXPIRES)).toEqual(expectedStatement);
-    expect(JSON.parse(revocationPolicyDocument(SI, EXPIRES))).toEqual({
+function idsIn(document: string | undefined): string[] {
+  if (!document) return [];
+  const ids = (
+    JSON.parse(document) as {
+      Statement: { Condition: { StringEquals: Record<string, string | string[]> } }[];
+    }
+  ).Statement[0]!.Condition.StringEquals['aws:SourceIdentity']!;
+  return Array.isArray(ids) ? ids : [ids];
+}
+
+denyListStoreContract('in-memory fake', () => new InMemoryDenyListStore());
+
+describe('the deny list (domain)', () => {
+  it('renders one Deny listing exactly the sessions, bounded by the latest of their ends', () => {
+    const doc = JSON.parse(renderDenyShard([entry(OTHER, '2026-11-24T10:30:00Z'), entry(SI)], 0)!);
+    expect(doc).toEqual({
       Version: '2012-10-17',
-      Statement: [expectedStatement],
+      Statement: [
+        {
+          Sid: 'JitvendDenies',
+          Effect: 'Deny',
+          Action: '*',
+          Resource: '*',
+          Condition: {
+            StringEquals: { 'aws:SourceIdentity': [SI, OTHER].sort() },
+            DateLessThan: { 'aws:CurrentTime': '2026-11-24T10:30:00Z' },
+          },
+        },
+      ],
     });
+    expect(renderDenyShard([entry(SI)], 1)).toBeUndefined();
+    // deterministic: two writers with the same entries put the same document
+    expect(renderDenyShard([entry(SI), entry(OTHER)], 0)).toBe(renderDenyShard([entry(OTHER), entry(SI)], 0));
   });
 
   it('rounds the end of the deny UP to the second (IAM and Step Functions Wait compare whole seconds)', () => {
@@ -86,129 +205,276 @@ describe('revocation policy (domain)', () => {
     expect(denyUntil('2026-11-24T10:15:00.000Z')).toBe('2026-11-24T10:20:00Z');
   });
 
-  it('names each request its own policy', () => {
-    expect(revocationPolicyName(SI)).toBe('jitvend-revoke-1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed');
-    expect(revocationPolicyName(OTHER)).not.toBe(revocationPolicyName(SI));
+  it('a first deny goes into the inline policy; the same deny again changes nothing; a later end extends it', () => {
+    const first = planDeny(EMPTY_DENY_LIST, { sourceIdentity: SI, until: UNTIL }, OPTIONS);
+    expect(first).toEqual({ shard: 0, next: { version: 1, entries: [entry(SI)] } });
+    expect(planDeny(first.next!, { sourceIdentity: SI, until: UNTIL }, OPTIONS)).toEqual({ shard: 0 });
+    const later = planDeny(first.next!, { sourceIdentity: SI, until: '2026-11-24T10:50:00Z' }, OPTIONS);
+    expect(later.next?.entries).toEqual([entry(SI, '2026-11-24T10:50:00Z')]);
   });
 
-  it('counts policy size as IAM does: whitespace excluded', () => {
+  it('prunes lapsed entries when it writes, and keeps every live one', () => {
+    const list: DenyList = { version: 4, entries: [entry(OTHER, '2026-11-24T09:59:59Z'), entry(THIRD)] };
+    const plan = planDeny(list, { sourceIdentity: SI, until: UNTIL }, OPTIONS);
+    expect(plan.next?.entries.map((e) => e.sourceIdentity).sort()).toEqual([SI, THIRD].sort());
+    expect(plan.next?.version).toBe(5);
+  });
+
+  it('holds over a thousand live denies per role beside 8 managed policies, each shard within IAM’s limits', () => {
+    const { list, count, error } = fill();
+    expect(count).toBeGreaterThanOrEqual(1_050);
+    expect(error).toBeInstanceOf(RevocationLimitError);
+    expect(String((error as Error).message)).toMatch(
+      /role jitvend-orders-it cannot hold another revocation: it already denies \d+ live sessions.*revocation\.managedPolicies/,
+    );
+    const inline = renderDenyShard(list.entries, 0)!;
+    expect(policySize(inline) + policySize(GUARDRAILS)).toBeLessThanOrEqual(ROLE_INLINE_POLICY_MAX_CHARS);
+    for (let shard = 1; shard <= 8; shard++)
+      expect(policySize(renderDenyShard(list.entries, shard)!)).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    expect(new Set(list.entries.map((e) => e.shard)).size).toBe(9);
+  });
+
+  it('with no managed policies a role still holds ~190 live denies inline (47 characters each, not ~190)', () => {
+    const { count } = fill({ ...OPTIONS, managedShards: 0 });
+    expect(count).toBeGreaterThanOrEqual(180);
+    expect(count).toBeLessThan(220);
+  });
+
+  it('never uses a shard from `shardLimit` on (IAM would not attach it)', () => {
+    const { list } = fill({ ...OPTIONS, managedShards: 0 });
+    const limited = { ...list, shardLimit: 1 };
+    expect(() => planDeny(limited, { sourceIdentity: SI, until: UNTIL }, OPTIONS)).toThrow(
+      RevocationLimitError,
+    );
+    expect(planDeny({ ...list, shardLimit: 2 }, { sourceIdentity: SI, until: UNTIL }, OPTIONS).shard).toBe(1);
+  });
+
+  it('release removes a deny only once it has lapsed, pruning every lapsed entry with it', () => {
+    const list: DenyList = { version: 2, entries: [entry(SI), entry(OTHER, '2026-11-24T09:00:00Z')] };
+    expect(planRelease(list, SI, new Date('2026-11-24T10:19:59.999Z'))).toEqual({});
+    expect(planRelease(list, THIRD, NOW)).toEqual({});
+    expect(planRelease(list, SI, new Date('2026-11-24T10:20:00.000Z')).next).toEqual({
+      version: 3,
+      entries: [],
+    });
+  });
+
+  it('names the shards a change touches', () => {
+    const before: DenyList = { version: 1, entries: [entry(SI, UNTIL, 0), entry(OTHER, UNTIL, 2)] };
+    const after: DenyList = { version: 2, entries: [entry(SI, UNTIL, 0), entry(THIRD, UNTIL, 1)] };
+    expect(changedShards(before, after)).toEqual([1, 2]);
+  });
+
+  it('counts policy size as IAM does, and reads role ARNs with a path', () => {
     expect(policySize('{ "a" : [ 1, 2 ] }\n')).toBe('{"a":[1,2]}'.length);
-  });
-
-  it('names the role of an ARN with a path', () => {
     expect(roleNameOf(ROLE)).toBe('jitvend-orders-it');
+    expect(roleAccountOf(ROLE)).toEqual({ partition: 'aws', account: '123456789012' });
     expect(() => roleNameOf('arn:aws:iam::123456789012:user/x')).toThrow(/not a role ARN/);
   });
 });
 
-describe('IamSessionRevoker (AWS adapter, IAM mocked)', () => {
-  it('puts one policy for the request, named after it, after sizing the role’s inline policies', async () => {
-    const stored = rolePolicies({ Guardrails: '{"Version":"2012-10-17","Statement":[]}' });
-    await new IamSessionRevoker(new IAMClient({}), clock).revoke({
-      roleArn: ROLE,
-      sourceIdentity: SI,
-      expiresAt: EXPIRES,
-    });
-    expect(iam).toHaveReceivedCommandWith(ListRolePoliciesCommand, { RoleName: 'jitvend-orders-it' });
+describe('IamSessionRevoker (AWS adapter, IAM mocked, the list in an in-memory store)', () => {
+  function revoker(store = new InMemoryDenyListStore(), at = clock) {
+    return {
+      store,
+      revoker: new IamSessionRevoker({ client: new IAMClient({}), clock: at, denyLists: store }),
+    };
+  }
+
+  it('sizes the role’s inline policies, commits the list, then puts it as the inline policy jitvend-denies', async () => {
+    const fake = fakeIam({ Guardrails: GUARDRAILS });
+    const { store, revoker: r } = revoker();
+    await r.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES });
+    await r.revoke({ roleArn: ROLE, sourceIdentity: OTHER, expiresAt: EXPIRES });
     expect(iam).toHaveReceivedCommandWith(GetRolePolicyCommand, {
       RoleName: 'jitvend-orders-it',
       PolicyName: 'Guardrails',
     });
-    expect(iam).toHaveReceivedCommandTimes(PutRolePolicyCommand, 1);
-    expect(iam).toHaveReceivedCommandWith(PutRolePolicyCommand, {
+    expect(Object.keys(fake.inline).sort()).toEqual(['Guardrails', DENY_POLICY_NAME]);
+    expect(idsIn(fake.inline[DENY_POLICY_NAME])).toEqual([SI, OTHER].sort());
+    expect((await store.get(ROLE))?.version).toBe(2);
+    expect(iam).not.toHaveReceivedCommand(CreatePolicyCommand);
+  });
+
+  it('a retried revocation of a listed session puts the list again (a failure between commit and IAM heals)', async () => {
+    const fake = fakeIam();
+    const { store, revoker: r } = revoker();
+    await store.put(ROLE, { version: 1, entries: [entry(SI)] }, 0);
+    await r.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES });
+    expect(idsIn(fake.inline[DENY_POLICY_NAME])).toEqual([SI]);
+    expect((await store.get(ROLE))?.version).toBe(1);
+  });
+
+  it('spills into a managed policy under /jitvend/, created and attached before any deny is committed to it', async () => {
+    const fake = fakeIam({ Guardrails: GUARDRAILS });
+    const { list } = fill({ ...OPTIONS, managedShards: 0 });
+    const { store, revoker: r } = revoker();
+    await store.put(ROLE, list, 0);
+    await r.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES });
+    expect(iam).toHaveReceivedCommandWith(CreatePolicyCommand, {
+      PolicyName: 'jitvend-denies-jitvend-orders-it-1',
+      Path: '/jitvend/',
+    });
+    expect(iam).toHaveReceivedCommandWith(AttachRolePolicyCommand, {
       RoleName: 'jitvend-orders-it',
-      PolicyName: 'jitvend-revoke-1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed',
-      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [expectedStatement] }),
+      PolicyArn: MANAGED_ARN(1),
     });
-    expect(Object.keys(stored).sort()).toEqual(['Guardrails', revocationPolicyName(SI)]);
-  });
-
-  it('two revocations racing each keep their deny (no read-modify-write of a shared policy)', async () => {
-    const stored = rolePolicies();
-    const revoker = new IamSessionRevoker(new IAMClient({}), clock);
-    await Promise.all([
-      revoker.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES }),
-      revoker.revoke({ roleArn: ROLE, sourceIdentity: OTHER, expiresAt: EXPIRES }),
-    ]);
-    expect(Object.keys(stored).sort()).toEqual(
-      [revocationPolicyName(SI), revocationPolicyName(OTHER)].sort(),
-    );
-  });
-
-  it('refuses with RevocationLimitError before IAM’s budget, naming the role, and writes nothing', async () => {
-    const big = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'x'.repeat(9_900) }] });
-    rolePolicies({ Guardrails: big });
-    const revoke = new IamSessionRevoker(new IAMClient({}), clock).revoke({
-      roleArn: ROLE,
-      sourceIdentity: SI,
-      expiresAt: EXPIRES,
+    expect(idsIn(fake.defaultDoc(MANAGED_ARN(1)))).toEqual([SI]);
+    expect(iam).toHaveReceivedCommandWith(CreatePolicyVersionCommand, {
+      PolicyArn: MANAGED_ARN(1),
+      SetAsDefault: true,
     });
-    await expect(revoke).rejects.toThrow(RevocationLimitError);
-    await expect(revoke).rejects.toThrow(/role jitvend-orders-it cannot hold another revocation.*10240/);
+    // the inline shard was not rewritten: only the shards a change touches are put
     expect(iam).not.toHaveReceivedCommand(PutRolePolicyCommand);
   });
 
-  it('maps IAM’s own LimitExceeded (a racing revocation took the reserve) to the same error', async () => {
-    rolePolicies();
+  it('deletes the oldest non-default version when IAM keeps 5, and retries', async () => {
+    const fake = fakeIam({ Guardrails: GUARDRAILS });
+    const { list } = fill({ ...OPTIONS, managedShards: 0 });
+    const { store, revoker: r } = revoker();
+    await store.put(ROLE, list, 0);
+    for (let n = 0; n < 6; n++)
+      await r.revoke({ roleArn: ROLE, sourceIdentity: sessionId(10_000 + n), expiresAt: EXPIRES });
+    expect(iam).toHaveReceivedCommandWith(DeletePolicyVersionCommand, {
+      PolicyArn: MANAGED_ARN(1),
+      VersionId: 'v1',
+    });
+    expect(fake.managed.get(MANAGED_ARN(1))!.versions.length).toBeLessThanOrEqual(5);
+    expect(idsIn(fake.defaultDoc(MANAGED_ARN(1)))).toHaveLength(6);
+  });
+
+  it('a role whose managed policy quota is full: refused with RevocationLimitError, the limit recorded, nothing committed', async () => {
+    fakeIam({ Guardrails: GUARDRAILS });
+    iam
+      .on(AttachRolePolicyCommand)
+      .rejects(
+        new LimitExceededException({ message: 'Cannot exceed quota for PoliciesPerRole: 10', $metadata: {} }),
+      );
+    const { list } = fill({ ...OPTIONS, managedShards: 0 });
+    const { store, revoker: r } = revoker();
+    await store.put(ROLE, list, 0);
+    await expect(r.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES })).rejects.toThrow(
+      RevocationLimitError,
+    );
+    const stored = await store.get(ROLE);
+    expect(stored?.shardLimit).toBe(1);
+    expect(stored?.entries.some((e) => e.sourceIdentity === SI)).toBe(false);
+    expect(iam).not.toHaveReceivedCommand(CreatePolicyVersionCommand);
+  });
+
+  it('maps IAM’s own LimitExceeded on the inline policy (someone filled the reserve) to RevocationLimitError', async () => {
+    fakeIam();
     iam
       .on(PutRolePolicyCommand)
       .rejects(
         new LimitExceededException({ message: 'Maximum policy size of 10240 bytes exceeded', $metadata: {} }),
       );
     await expect(
-      new IamSessionRevoker(new IAMClient({}), clock).revoke({
-        roleArn: ROLE,
-        sourceIdentity: SI,
-        expiresAt: EXPIRES,
-      }),
+      revoker().revoker.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES }),
     ).rejects.toThrow(RevocationLimitError);
   });
 
-  it('deletes lapsed denies (left behind by a failed clean-up) instead of counting them', async () => {
-    const lapsed = revocationPolicyDocument(OTHER, '2026-11-24T09:00:00.000Z');
-    const stored = rolePolicies({ [revocationPolicyName(OTHER)]: lapsed, Guardrails: '{"Statement":[]}' });
-    await new IamSessionRevoker(new IAMClient({}), clock).revoke({
+  it('two writers whose IAM puts land out of order: the role ends up denying both', async () => {
+    const fake = fakeIam();
+    const store = new InMemoryDenyListStore();
+    let firstCommitted!: () => void;
+    const committed = new Promise<void>((resolve) => {
+      firstCommitted = resolve;
+    });
+    const watched = {
+      get: (arn: string) => store.get(arn),
+      put: async (arn: string, next: DenyList, expected: number) => {
+        const ok = await store.put(arn, next, expected);
+        if (ok) firstCommitted();
+        return ok;
+      },
+    };
+    // the put of A's first version (SI alone) is slow: it lands after B's put of the newer list
+    iam.on(PutRolePolicyCommand).callsFake(async (input: { PolicyName: string; PolicyDocument: string }) => {
+      if (idsIn(input.PolicyDocument).length === 1) await new Promise((r) => setTimeout(r, 60));
+      fake.inline[input.PolicyName] = input.PolicyDocument;
+      return {};
+    });
+    const a = new IamSessionRevoker({ client: new IAMClient({}), clock, denyLists: watched });
+    const b = new IamSessionRevoker({ client: new IAMClient({}), clock, denyLists: watched });
+    await Promise.all([
+      a.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES }),
+      committed.then(() => b.revoke({ roleArn: ROLE, sourceIdentity: OTHER, expiresAt: EXPIRES })),
+    ]);
+    expect(idsIn(fake.inline[DENY_POLICY_NAME])).toEqual([SI, OTHER].sort());
+  });
+
+  it('20 revocations racing on one role: every one listed, in the store and in IAM', async () => {
+    const fake = fakeIam({ Guardrails: GUARDRAILS });
+    const store = new InMemoryDenyListStore();
+    const sessions = Array.from({ length: 20 }, (_, n) => sessionId(n));
+    await Promise.all(
+      sessions.map((sourceIdentity) =>
+        new IamSessionRevoker({ client: new IAMClient({}), clock, denyLists: store }).revoke({
+          roleArn: ROLE,
+          sourceIdentity,
+          expiresAt: EXPIRES,
+        }),
+      ),
+    );
+    expect(idsIn(fake.inline[DENY_POLICY_NAME])).toEqual([...sessions].sort());
+    expect((await store.get(ROLE))?.entries).toHaveLength(20);
+  });
+
+  it('deletes lapsed per-request denies of the previous version instead of counting them; keeps live ones', async () => {
+    const legacy = (si: string, expires: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Deny',
+            Action: '*',
+            Resource: '*',
+            Condition: {
+              StringEquals: { 'aws:SourceIdentity': si },
+              DateLessThan: { 'aws:CurrentTime': denyUntil(expires) },
+            },
+          },
+        ],
+      });
+    const fake = fakeIam({
+      [revocationPolicyName(OTHER)]: legacy(OTHER, '2026-11-24T09:00:00.000Z'),
+      [revocationPolicyName(THIRD)]: legacy(THIRD, EXPIRES),
+    });
+    await revoker().revoker.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES });
+    expect(Object.keys(fake.inline).sort()).toEqual([DENY_POLICY_NAME, revocationPolicyName(THIRD)].sort());
+    // release of the previous version's live deny waits for it to lapse, then deletes it
+    const later = { now: () => new Date('2026-11-24T10:20:00.000Z') };
+    await revoker(new InMemoryDenyListStore(), later).revoker.release({
+      roleArn: ROLE,
+      sourceIdentity: THIRD,
+    });
+    expect(fake.inline[revocationPolicyName(THIRD)]).toBeUndefined();
+  });
+
+  it('release keeps a deny that has not lapsed, and removes it (the policy with it) once it has', async () => {
+    const fake = fakeIam();
+    const store = new InMemoryDenyListStore();
+    await revoker(store).revoker.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES });
+    await revoker(store, { now: () => new Date('2026-11-24T10:19:59.999Z') }).revoker.release({
       roleArn: ROLE,
       sourceIdentity: SI,
-      expiresAt: EXPIRES,
     });
-    expect(iam).toHaveReceivedCommandWith(DeleteRolePolicyCommand, {
-      RoleName: 'jitvend-orders-it',
-      PolicyName: revocationPolicyName(OTHER),
+    expect(idsIn(fake.inline[DENY_POLICY_NAME])).toEqual([SI]);
+    await revoker(store, { now: () => new Date('2026-11-24T10:20:00.000Z') }).revoker.release({
+      roleArn: ROLE,
+      sourceIdentity: SI,
     });
-    expect(Object.keys(stored).sort()).toEqual(['Guardrails', revocationPolicyName(SI)]);
+    expect(fake.inline[DENY_POLICY_NAME]).toBeUndefined();
+    expect((await store.get(ROLE))?.entries).toEqual([]);
   });
 
-  it('release deletes the request’s policy once the deny has lapsed', async () => {
-    const stored = rolePolicies({ [revocationPolicyName(SI)]: revocationPolicyDocument(SI, EXPIRES) });
-    const later = { now: () => new Date('2026-11-24T10:20:00.000Z') };
-    await new IamSessionRevoker(new IAMClient({}), later).release({ roleArn: ROLE, sourceIdentity: SI });
-    expect(iam).toHaveReceivedCommandWith(DeleteRolePolicyCommand, {
-      RoleName: 'jitvend-orders-it',
-      PolicyName: revocationPolicyName(SI),
-    });
-    expect(stored).toEqual({});
-  });
-
-  it('release keeps a deny that has not lapsed (never before expiry + grace)', async () => {
-    const stored = rolePolicies({ [revocationPolicyName(SI)]: revocationPolicyDocument(SI, EXPIRES) });
-    const justBefore = { now: () => new Date('2026-11-24T10:19:59.999Z') };
-    await new IamSessionRevoker(new IAMClient({}), justBefore).release({ roleArn: ROLE, sourceIdentity: SI });
+  it('release of a session that was never denied, or already removed, does nothing', async () => {
+    fakeIam();
+    const { revoker: r } = revoker();
+    await expect(r.release({ roleArn: ROLE, sourceIdentity: SI })).resolves.toBeUndefined();
+    expect(iam).not.toHaveReceivedCommand(PutRolePolicyCommand);
     expect(iam).not.toHaveReceivedCommand(DeleteRolePolicyCommand);
-    expect(Object.keys(stored)).toEqual([revocationPolicyName(SI)]);
-  });
-
-  it('release tolerates a policy that is already gone (NoSuchEntity)', async () => {
-    rolePolicies();
-    await expect(
-      new IamSessionRevoker(new IAMClient({}), clock).release({ roleArn: ROLE, sourceIdentity: SI }),
-    ).resolves.toBeUndefined();
-    // and a delete racing another delete
-    rolePolicies({ [revocationPolicyName(SI)]: revocationPolicyDocument(SI, '2026-11-24T09:00:00.000Z') });
-    iam.on(DeleteRolePolicyCommand).rejects(new NoSuchEntityException({ message: 'gone', $metadata: {} }));
-    await expect(
-      new IamSessionRevoker(new IAMClient({}), clock).release({ roleArn: ROLE, sourceIdentity: SI }),
-    ).resolves.toBeUndefined();
   });
 });
 
@@ -247,7 +513,7 @@ describe('what the revocation does in IAM (checked with iam-simulate)', () => {
         },
         identityPolicies: [
           { name: 'guardrails', policy: guardrails },
-          ...(revocation ? [{ name: revocationPolicyName(SI), policy: JSON.parse(revocation) }] : []),
+          ...(revocation ? [{ name: DENY_POLICY_NAME, policy: JSON.parse(revocation) }] : []),
         ],
         sessionPolicy: session,
         serviceControlPolicies: [],
@@ -259,15 +525,18 @@ describe('what the revocation does in IAM (checked with iam-simulate)', () => {
     return result.overallResult;
   }
 
-  it('the revoked session is denied; another session of the same role is not', async () => {
+  it('every listed session is denied; a session of the same role that is not listed is not', async () => {
     expect(await getItemAs(SI, undefined)).toBe('Allowed');
-    const revocation = revocationPolicyDocument(SI, EXPIRES);
+    const revocation = renderDenyShard([entry(SI), entry(OTHER)], 0)!;
     expect(await getItemAs(SI, revocation)).toBe('ExplicitlyDenied');
-    expect(await getItemAs(OTHER, revocation)).toBe('Allowed');
+    expect(await getItemAs(OTHER, revocation)).toBe('ExplicitlyDenied');
+    expect(await getItemAs(THIRD, revocation)).toBe('Allowed');
+    // and a session whose id merely starts like a listed one (StringEquals, not a prefix match)
+    expect(await getItemAs(`${SI}0`.slice(0, 64), revocation)).toBe('Allowed');
   });
 
   it('the deny still holds a second before expiry + grace, and lapses at it', async () => {
-    const revocation = revocationPolicyDocument(SI, '2026-11-24T10:15:00.400Z');
+    const revocation = renderDenyShard([entry(SI, denyUntil('2026-11-24T10:15:00.400Z'))], 0)!;
     expect(await getItemAs(SI, revocation, new Date('2026-11-24T10:20:00.900Z'))).toBe('ExplicitlyDenied');
     expect(await getItemAs(SI, revocation, new Date('2026-11-24T10:20:01.000Z'))).toBe('Allowed');
   });

@@ -1,22 +1,43 @@
 import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  DeletePolicyVersionCommand,
   DeleteRolePolicyCommand,
+  EntityAlreadyExistsException,
   GetRolePolicyCommand,
   IAMClient,
   LimitExceededException,
+  ListPolicyVersionsCommand,
   ListRolePoliciesCommand,
   MalformedPolicyDocumentException,
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../../domain/conflict-retry.ts';
+import { ConflictError } from '../../domain/errors.ts';
 import { type Clock, type SessionRevoker, systemClock } from '../../domain/ports.ts';
 import {
-  assertRevocationFits,
+  changedShards,
+  DEFAULT_MANAGED_DENY_POLICIES,
+  DENY_POLICY_NAME,
+  type DenyList,
+  type DenyListStore,
   denyEndsAt,
+  denyUntil,
+  EMPTY_DENY_LIST,
+  EMPTY_MANAGED_DENY_DOCUMENT,
   isMootRevocation,
+  limitShards,
+  MANAGED_DENY_POLICY_PATH,
+  managedDenyPolicyName,
+  planDeny,
+  planRelease,
   policySize,
   RevocationLimitError,
-  revocationPolicyDocument,
+  renderDenyShard,
   revocationPolicyName,
+  roleAccountOf,
   roleNameOf,
 } from '../../domain/revocation.ts';
 
@@ -26,71 +47,260 @@ function sharedClient(): IAMClient {
   return defaultClient;
 }
 
+/** How many times a writer re-puts its shard while other writers keep committing newer versions. */
+const MAX_SYNC_ROUNDS = 50;
+/** IAM keeps at most 5 versions of a managed policy. */
+const MAX_POLICY_VERSIONS = 5;
+
+export interface IamSessionRevokerOptions {
+  /** where each role's deny list is kept (DynamoDB) */
+  denyLists: DenyListStore;
+  client?: IAMClient;
+  clock?: Clock;
+  /** managed deny policies a role may get (config `revocation.managedPolicies`) */
+  managedPolicies?: number;
+}
+
 /**
- * Revokes sessions with one inline deny policy per request on the target role
- * (`jitvend-revoke-<requestId>`, shared/domain/revocation.ts): PutRolePolicy of that policy
- * alone, so concurrent revocations never overwrite each other. Before writing, the role's
- * inline policies are listed and sized (ListRolePolicies + GetRolePolicy) against IAM's
- * 10,240-character budget for all of them together; denies that have lapsed are deleted on
- * the way (so one left behind by a failed cleanup never holds the budget).
+ * Revokes sessions with the role's deny list (shared/domain/revocation.ts): the list is
+ * committed to DynamoDB with a conditional write on its version, then the shards it changed
+ * are put to IAM: shard 0 with PutRolePolicy (`jitvend-denies`), shards 1..N as new default
+ * versions of customer-managed policies under `/jitvend/`, created and attached to the role
+ * on first use. A writer re-puts its shards until the latest committed version renders them
+ * as it last put them, so the last put to land on a shard is always the latest list, without
+ * reading IAM back (IAM's reads are eventually consistent).
  *
- * `release` deletes the request's deny only once it has lapsed (its `aws:CurrentTime` bound,
- * the session's expiry plus the grace, has passed): called early it keeps the deny, which a
- * later revocation on the role prunes. A deny that is already gone is fine (NoSuchEntity).
+ * Before a deny is planned, the role's other inline policies are listed and sized (the inline
+ * shard's room); per-request deny policies of the previous version are counted and deleted
+ * once lapsed. A role whose managed policy quota is full is recorded (`shardLimit`) so no
+ * deny is ever committed to a shard IAM cannot hold.
  *
- * IAM calls: iam:ListRolePolicies, iam:GetRolePolicy, iam:PutRolePolicy, iam:DeleteRolePolicy.
+ * IAM calls: iam:ListRolePolicies, iam:GetRolePolicy, iam:PutRolePolicy, iam:DeleteRolePolicy
+ * on the profiles' roles; iam:CreatePolicy, iam:CreatePolicyVersion, iam:ListPolicyVersions,
+ * iam:DeletePolicyVersion on `policy/jitvend/*`; iam:AttachRolePolicy of those policies only.
  */
 export class IamSessionRevoker implements SessionRevoker {
   private readonly client: IAMClient;
-  constructor(
-    client?: IAMClient,
-    private readonly clock: Clock = systemClock,
-  ) {
-    this.client = client ?? sharedClient();
+  private readonly clock: Clock;
+  private readonly denyLists: DenyListStore;
+  private readonly managedPolicies: number;
+  /** managed policy ARNs this process has seen attached */
+  private readonly attached = new Set<string>();
+
+  constructor(options: IamSessionRevokerOptions) {
+    this.client = options.client ?? sharedClient();
+    this.clock = options.clock ?? systemClock;
+    this.denyLists = options.denyLists;
+    this.managedPolicies = options.managedPolicies ?? DEFAULT_MANAGED_DENY_POLICIES;
   }
 
   async revoke(input: { roleArn: string; sourceIdentity: string; expiresAt: string }): Promise<void> {
     const roleName = roleNameOf(input.roleArn);
-    const policyName = revocationPolicyName(input.sourceIdentity);
-    const document = revocationPolicyDocument(input.sourceIdentity, input.expiresAt);
-    const now = this.clock.now();
-    const others: number[] = [];
-    for (const name of await this.listPolicyNames(roleName)) {
-      if (name === policyName) continue; // replaced by this write
-      const current = await this.read(roleName, name);
-      if (current === undefined) continue;
-      if (isMootRevocation(name, current, now)) {
-        await this.delete(roleName, name);
+    const deny = { sourceIdentity: input.sourceIdentity, until: denyUntil(input.expiresAt) };
+    const inlineOthers = await this.inlineOthers(roleName);
+    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+      if (attempt > 0) await pauseAfterConflict(attempt);
+      const list = (await this.denyLists.get(input.roleArn)) ?? EMPTY_DENY_LIST;
+      const plan = planDeny(list, deny, {
+        now: this.clock.now(),
+        inlineOthers,
+        managedShards: this.managedPolicies,
+        roleName,
+      });
+      if (!plan.next) {
+        // already listed (a retry after a failure between the commit and IAM): make sure IAM has it
+        await this.sync(input.roleArn, [plan.shard], list);
+        return;
+      }
+      if (plan.shard > 0 && !(await this.attachManaged(input.roleArn, plan.shard))) {
+        // the role's managed policy quota is full: never commit a deny to a shard IAM cannot hold
+        await this.denyLists.put(input.roleArn, limitShards(list, plan.shard), list.version);
         continue;
       }
-      others.push(policySize(current));
-    }
-    assertRevocationFits(roleName, others, policySize(document));
-    try {
-      await this.client.send(
-        new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document }),
-      );
-    } catch (error) {
-      // a revocation racing this one took the reserve: IAM refuses, say so the same way
-      if (error instanceof LimitExceededException || error instanceof MalformedPolicyDocumentException) {
-        throw new RevocationLimitError(
-          `role ${roleName} cannot hold another revocation: IAM refused the deny (${error.message.slice(0, 200)})`,
-          { cause: error, extra: { roleName } },
-        );
+      if (await this.denyLists.put(input.roleArn, plan.next, list.version)) {
+        await this.sync(input.roleArn, changedShards(list, plan.next), plan.next);
+        return;
       }
-      throw error;
     }
+    throw new ConflictError(`revocations on role ${roleName} keep racing; try again`);
   }
 
   async release(input: { roleArn: string; sourceIdentity: string }): Promise<void> {
     const roleName = roleNameOf(input.roleArn);
-    const policyName = revocationPolicyName(input.sourceIdentity);
+    await this.releaseLegacy(roleName, input.sourceIdentity);
+    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+      if (attempt > 0) await pauseAfterConflict(attempt);
+      const list = await this.denyLists.get(input.roleArn);
+      if (!list) return;
+      const { next } = planRelease(list, input.sourceIdentity, this.clock.now());
+      if (!next) return;
+      if (await this.denyLists.put(input.roleArn, next, list.version)) {
+        await this.sync(input.roleArn, changedShards(list, next), next);
+        return;
+      }
+    }
+    throw new ConflictError(`revocations on role ${roleName} keep racing; try again`);
+  }
+
+  /**
+   * Puts `shards` as `list` renders them, then re-reads the list: while a newer version renders
+   * one of them differently, puts that one again. Ends when what this writer last put is current.
+   */
+  private async sync(roleArn: string, shards: number[], list: DenyList): Promise<void> {
+    const roleName = roleNameOf(roleArn);
+    let current = list;
+    let pending = shards;
+    for (let round = 0; round < MAX_SYNC_ROUNDS && pending.length > 0; round++) {
+      for (const shard of pending) await this.putShard(roleArn, roleName, shard, current);
+      const latest = (await this.denyLists.get(roleArn)) ?? EMPTY_DENY_LIST;
+      if (latest.version === current.version) return;
+      pending = pending.filter(
+        (s) => renderDenyShard(latest.entries, s) !== renderDenyShard(current.entries, s),
+      );
+      current = latest;
+    }
+    if (pending.length > 0)
+      throw new ConflictError(`revocations on role ${roleName} keep racing; the deny list was not settled`);
+  }
+
+  private async putShard(roleArn: string, roleName: string, shard: number, list: DenyList): Promise<void> {
+    const document = renderDenyShard(list.entries, shard);
+    if (shard === 0) {
+      if (document === undefined) return this.deleteInline(roleName, DENY_POLICY_NAME);
+      try {
+        await this.client.send(
+          new PutRolePolicyCommand({
+            RoleName: roleName,
+            PolicyName: DENY_POLICY_NAME,
+            PolicyDocument: document,
+          }),
+        );
+      } catch (error) {
+        // someone added inline policies past jitvend's reserve meanwhile: IAM refuses, say so the same way
+        if (error instanceof LimitExceededException || error instanceof MalformedPolicyDocumentException) {
+          throw new RevocationLimitError(
+            `role ${roleName} cannot hold another revocation: IAM refused its deny list (${error.message.slice(0, 200)})`,
+            { cause: error, extra: { roleName } },
+          );
+        }
+        throw error;
+      }
+      return;
+    }
+    await this.putManaged(roleArn, shard, document ?? EMPTY_MANAGED_DENY_DOCUMENT);
+  }
+
+  private managedArn(roleArn: string, shard: number): string {
+    const { partition, account } = roleAccountOf(roleArn);
+    const name = managedDenyPolicyName(roleNameOf(roleArn), shard);
+    return `arn:${partition}:iam::${account}:policy${MANAGED_DENY_POLICY_PATH}${name}`;
+  }
+
+  /** A new default version of the shard's managed policy (the oldest other version deleted when IAM keeps 5). */
+  private async putManaged(roleArn: string, shard: number, document: string): Promise<void> {
+    const policyArn = this.managedArn(roleArn, shard);
+    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
+      try {
+        await this.client.send(
+          new CreatePolicyVersionCommand({
+            PolicyArn: policyArn,
+            PolicyDocument: document,
+            SetAsDefault: true,
+          }),
+        );
+        return;
+      } catch (error) {
+        if (error instanceof NoSuchEntityException) {
+          await this.attachManaged(roleArn, shard);
+          continue;
+        }
+        if (error instanceof LimitExceededException && (await this.dropOldestVersion(policyArn))) {
+          // writers racing on one policy each dropped a version: spread their retries
+          if (attempt > 0) await pauseAfterConflict(attempt);
+          continue;
+        }
+        throw error;
+      }
+    }
+    throw new ConflictError(`the managed deny policy ${policyArn} could not be updated; try again`);
+  }
+
+  /** Deletes the oldest non-default version; false when fewer than IAM's 5 are kept (the limit was another). */
+  private async dropOldestVersion(policyArn: string): Promise<boolean> {
+    const out = await this.client.send(new ListPolicyVersionsCommand({ PolicyArn: policyArn }));
+    const versions = out.Versions ?? [];
+    if (versions.length < MAX_POLICY_VERSIONS) return false;
+    const oldest = versions
+      .filter((v) => !v.IsDefaultVersion)
+      .sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0))[0];
+    if (!oldest?.VersionId) return false;
+    try {
+      await this.client.send(
+        new DeletePolicyVersionCommand({ PolicyArn: policyArn, VersionId: oldest.VersionId }),
+      );
+    } catch (error) {
+      // a racing writer deleted it first
+      if (!(error instanceof NoSuchEntityException)) throw error;
+    }
+    return true;
+  }
+
+  /**
+   * Makes sure the shard's managed policy exists (denying nothing yet) and is attached to the
+   * role; false when IAM refuses the attachment for the role's managed policy quota.
+   */
+  private async attachManaged(roleArn: string, shard: number): Promise<boolean> {
+    const policyArn = this.managedArn(roleArn, shard);
+    if (this.attached.has(policyArn)) return true;
+    try {
+      await this.client.send(
+        new CreatePolicyCommand({
+          PolicyName: managedDenyPolicyName(roleNameOf(roleArn), shard),
+          Path: MANAGED_DENY_POLICY_PATH,
+          PolicyDocument: EMPTY_MANAGED_DENY_DOCUMENT,
+          Description: 'jitvend: denies revoked and released sessions of this role (managed by jitvend)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof EntityAlreadyExistsException)) throw error;
+    }
+    try {
+      await this.client.send(
+        new AttachRolePolicyCommand({ RoleName: roleNameOf(roleArn), PolicyArn: policyArn }),
+      );
+    } catch (error) {
+      if (error instanceof LimitExceededException) return false;
+      throw error;
+    }
+    this.attached.add(policyArn);
+    return true;
+  }
+
+  /** The size of the role's inline policies other than the deny list; lapsed denies of earlier versions are deleted. */
+  private async inlineOthers(roleName: string): Promise<number> {
+    const now = this.clock.now();
+    let size = 0;
+    for (const name of await this.listPolicyNames(roleName)) {
+      if (name === DENY_POLICY_NAME) continue;
+      const current = await this.read(roleName, name);
+      if (current === undefined) continue;
+      if (isMootRevocation(name, current, now)) {
+        await this.deleteInline(roleName, name);
+        continue;
+      }
+      size += policySize(current);
+    }
+    return size;
+  }
+
+  /** A per-request deny of the previous version: deleted once it has lapsed, like a list entry. */
+  private async releaseLegacy(roleName: string, sourceIdentity: string): Promise<void> {
+    const policyName = revocationPolicyName(sourceIdentity);
     const current = await this.read(roleName, policyName);
     if (current === undefined) return;
     const ends = denyEndsAt(current);
-    // never before the session's expiry plus the grace: the deny is what stops a stolen session
     if (ends !== undefined && ends.getTime() > this.clock.now().getTime()) return;
-    await this.delete(roleName, policyName);
+    await this.deleteInline(roleName, policyName);
   }
 
   private async listPolicyNames(roleName: string): Promise<string[]> {
@@ -119,7 +329,7 @@ export class IamSessionRevoker implements SessionRevoker {
     }
   }
 
-  private async delete(roleName: string, policyName: string): Promise<void> {
+  private async deleteInline(roleName: string, policyName: string): Promise<void> {
     try {
       await this.client.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
     } catch (error) {
