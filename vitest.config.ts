@@ -24,8 +24,9 @@ export default defineConfig({
           ],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // DynamoDB Local and the local stack are real processes: keep files in sequence on 2 cores
-          fileParallelism: false,
+          // each file starts its own DynamoDB Local and local stack (port 0, its own temp dir),
+          // so files run side by side: the suite waits on Java and I/O more than on CPU
+          fileParallelism: true,
         },
       },
     ],
