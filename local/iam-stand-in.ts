@@ -315,7 +315,10 @@ export class LocalSessionRevoker implements SessionRevoker {
   /** `dataDir` undefined: IAM's state is kept in memory only (tests) */
   constructor(dataDir: string | undefined, clock: Clock = systemClock, options: LocalSessionRevokerOptions) {
     this.iam = dataDir
-      ? new LocalIamStandIn(join(dataDir, 'iam-inline-policies.json'), join(dataDir, 'iam-managed-policies.json'))
+      ? new LocalIamStandIn(
+          join(dataDir, 'iam-inline-policies.json'),
+          join(dataDir, 'iam-managed-policies.json'),
+        )
       : new LocalIamStandIn();
     this.adapter = new IamSessionRevoker({
       client: this.iam as unknown as IAMClient,

@@ -58,17 +58,11 @@ export class NotifyingStore implements RequestStore {
   listAudit(id: string) {
     return this.inner.listAudit(id);
   }
-  getCredentials(id: string) {
-    return this.inner.getCredentials(id);
-  }
   getWithCredentials(id: string) {
     return this.inner.getWithCredentials(id);
   }
   saveTaskToken(id: string, taskToken: string, expiresAt: string) {
     return this.inner.saveTaskToken(id, taskToken, expiresAt);
-  }
-  getTaskToken(id: string) {
-    return this.inner.getTaskToken(id);
   }
   takeTaskToken(id: string) {
     return this.inner.takeTaskToken(id);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RefusalCode } from '../../shared/domain/approval.ts';
-import { decide } from '../../shared/domain/use-cases/decide.ts';
-import { resolveApprovalLink } from '../../shared/web/approval-link.ts';
+import { decideByEmailLink } from '../../shared/domain/use-cases/decide-by-email-link.ts';
+import { resolveApprovalLink } from '../../shared/domain/use-cases/resolve-approval-link.ts';
 import {
   decisionResultPage,
   errorPage,
@@ -13,10 +13,9 @@ import { type ApiEvent, errorResponse, header, publicRoute } from '../http.ts';
 
 /**
  * POST /approvals/{token}: the approver's decision from the confirmation page's form
- * (`decision=approve|deny`, optional `reason`). The link is checked, then spent (single
- * use, even under races), then the decision goes to decide(), which applies the approval
- * rules, audits the attempt and resumes the workflow. A bad, expired or spent link, or a
- * bad form, changes nothing.
+ * (`decision=approve|deny`, optional `reason`). The link is checked, then the form; then
+ * decideByEmailLink spends the link (single use, even under races) and decides. A bad,
+ * expired or spent link, or a bad form, changes nothing.
  */
 export const handler = publicRoute(async ({ event, runtime }) => {
   try {
@@ -29,21 +28,11 @@ export const handler = publicRoute(async ({ event, runtime }) => {
     const form = decisionForm(event);
     if (!form.ok) return errorPage(form.statusCode, form.detail);
 
-    const now = runtime.clock.now().toISOString();
-    if (!(await runtime.store.useApprovalToken(link.tokenHash, now))) {
-      // another click (or another tab) spent it first
-      return linkProblemPage('used', (await runtime.store.get(link.claims.requestId)) ?? undefined);
-    }
-    const person = runtime.config.people[link.claims.person];
-    const result = await decide(runtime, {
-      requestId: link.claims.requestId,
-      person: person ? link.claims.person : undefined,
-      actor: person?.email ?? `email link of ${link.claims.person}`,
-      decision: form.decision,
-      channel: 'email',
-      ...(form.reason ? { reason: form.reason } : {}),
-    });
+    const result = await decideByEmailLink(runtime, link, form);
     switch (result.outcome) {
+      case 'link_used':
+        // another click (or another tab) spent it first
+        return linkProblemPage('used', result.request);
       case 'approved':
       case 'denied':
         return decisionResultPage(result.request, { outcome: result.outcome });

@@ -1,5 +1,5 @@
 import { judgeDecision } from '../../shared/domain/approval.ts';
-import { resolveApprovalLink } from '../../shared/web/approval-link.ts';
+import { resolveApprovalLink } from '../../shared/domain/use-cases/resolve-approval-link.ts';
 import {
   confirmationPage,
   linkProblemPage,

@@ -6,7 +6,7 @@ import { authedRoute, json, jsonBody, parseWith } from '../http.ts';
 /** POST /requests/preview: what a request would get; creates nothing. */
 export const handler = authedRoute(async ({ event, runtime, principal }) => {
   const body = parseWith(createRequestSchema, jsonBody(event), 'body');
-  const evaluated = await evaluateRequest(runtime, principal, body);
+  const evaluated = evaluateRequest(runtime, principal, body);
   return json(200, {
     sessionPolicy: evaluated.sessionPolicy,
     durationSeconds: evaluated.durationSeconds,

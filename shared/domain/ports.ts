@@ -4,7 +4,7 @@
  */
 import type { Person } from './profile.ts';
 import type { AccessRequest, AuditEvent, IssuedCredentials, RequestStatus } from './types.ts';
-import type { UsageEvents, UsageWindow } from './usage.ts';
+import type { UsageEvents, UsageWindow } from './usage/session-records.ts';
 
 export interface Clock {
   now(): Date;
@@ -59,7 +59,12 @@ export interface CommitOptions {
   deleteCredentials?: 'required' | 'if_present';
 }
 
-export interface RequestStore {
+/**
+ * Requests and their audit trail: every change of a request is written with its audit event in
+ * one conditional transaction (and the sealed credentials travel with the transitions that
+ * issue or end them).
+ */
+export interface RequestRepository {
   /**
    * Writes a new request and its first audit event atomically. With an idempotency key (scoped
    * by the caller to its principal), a second create with the same key returns the first
@@ -82,27 +87,35 @@ export interface RequestStore {
   list(query: ListQuery): Promise<Page<AccessRequest>>;
   /** the request's audit events, oldest first */
   listAudit(id: string): Promise<AuditEvent[]>;
-  getCredentials(id: string): Promise<SealedCredentials | undefined>;
   /** The request and its sealed credentials together (one read where the store allows it). */
   getWithCredentials(
     id: string,
   ): Promise<{ request: AccessRequest | undefined; credentials: SealedCredentials | undefined }>;
+}
 
-  /** Keeps the AwaitApproval task token server-side (never in the request item, a URL or an event). */
+/** Keeps the AwaitApproval task token server-side (never in the request item, a URL or an event). */
+export interface TaskTokenStore {
   saveTaskToken(id: string, taskToken: string, expiresAt: string): Promise<void>;
-  getTaskToken(id: string): Promise<string | undefined>;
   /**
    * Removes the task token and returns it, atomically: of several callers racing to resume
    * the same task (a decision and the AwaitApproval step itself), exactly one gets it.
    */
   takeTaskToken(id: string): Promise<string | undefined>;
+}
 
-  /** Email approval tokens, stored by hash only. */
+/** Email approval links: their tokens, stored by hash only. */
+export interface ApprovalTokenStore {
   saveApprovalToken(record: ApprovalTokenRecord): Promise<void>;
   getApprovalToken(tokenHash: string): Promise<ApprovalTokenRecord | undefined>;
   /** Marks a token used; false when it was already used (or does not exist): single use under races. */
   useApprovalToken(tokenHash: string, usedAt: string): Promise<boolean>;
 }
+
+/**
+ * The three stores as the runtimes wire them: one DynamoDB table holds all of them
+ * (shared/adapters/dynamodb/request-store.ts). Use cases ask for the ports they use only.
+ */
+export type RequestStore = RequestRepository & TaskTokenStore & ApprovalTokenStore;
 
 export interface ApprovalTokenRecord {
   tokenHash: string;
@@ -139,7 +152,7 @@ export interface SessionRevoker {
 /**
  * Finds the CloudTrail records of an issued session (LookupEvents on AWS, a trail's log files,
  * local files in the local stack). It may return records of other sessions too: the domain
- * keeps exactly those carrying the session's source identity (shared/domain/usage.ts).
+ * keeps exactly those carrying the session's source identity (shared/domain/usage/session-records.ts).
  */
 export interface UsageSource {
   eventsFor(sourceIdentity: string, window: UsageWindow): Promise<UsageEvents>;

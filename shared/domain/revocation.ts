@@ -15,12 +15,15 @@
  * `/jitvend/jitvend-denies-<role>-<n>` attached to the role (6,144 each). With the
  * default 8 managed shards a role holds about 1,150 live denies (docs/deploy.md).
  *
- * Races. The list lives in DynamoDB (DenyListStore), versioned: a deny is added by a
- * conditional write on the version, so two revocations racing never lose one another,
- * and IAM is only ever written from a committed version. Each writer then re-puts its
- * shard until the latest committed version's rendering of that shard is what it last put
- * (see shared/adapters/iam/session-revoker.ts): the last put to land is always current,
- * with no read of IAM (IAM's reads are eventually consistent).
+ * Races. The list lives in DynamoDB (DenyListStore), one item per role: each session is
+ * added, extended or removed by one atomic write that checks only what it touches (the
+ * session absent, its shard's character count within room), so revocations racing on one
+ * role never lose one another nor retry for each other, and no shard ever lists more than
+ * its policy can hold. Every write bumps the list's version, and IAM is only ever written
+ * from a list as it stood after a write. Each writer then re-puts its shard until the latest
+ * version's rendering of that shard is what it last put (see
+ * shared/adapters/iam/session-revoker.ts): the last put to land is always current, with no
+ * read of IAM (IAM's reads are eventually consistent).
  *
  * A deny lasts until the session's expiry plus REVOCATION_GRACE_MS (clock skew between IAM
  * and STS), rounded UP to the whole second: IAM compares `aws:CurrentTime` to a timestamp and
@@ -202,15 +205,35 @@ export interface DenyList {
   shardLimit?: number;
 }
 
-/** Where a role's deny list is kept, versioned (DynamoDB on AWS and locally). */
+/**
+ * Where a role's deny list is kept (DynamoDB on AWS and locally). Every change is one atomic
+ * write of the entries it touches, so writers racing on one role never need to retry for
+ * each other: each shard keeps a character count, and an entry is added only while its shard
+ * stays within `room`. Each write returns the whole list as it stands right after it.
+ */
 export interface DenyListStore {
-  /** the latest committed list (a strongly consistent read), or undefined when none was written */
+  /** the latest list (a strongly consistent read), or undefined when none was written */
   get(roleArn: string): Promise<DenyList | undefined>;
-  /** writes `next` if the stored version is still `expectedVersion` (0: none stored); false when another writer won */
-  put(roleArn: string, next: DenyList, expectedVersion: number): Promise<boolean>;
+  /**
+   * Adds a session not yet listed to `entry.shard` if the shard's count plus its
+   * `entryChars` stays within `room` and the shard is below `shardLimit`. Undefined when it
+   * does not fit, or the session is already listed (re-read and decide again).
+   */
+  add(roleArn: string, entry: DenyEntry, room: number): Promise<DenyList | undefined>;
+  /** Sets a listed session's end to `entry.until` (same shard); undefined when it is not listed. */
+  extend(roleArn: string, entry: DenyEntry): Promise<DenyList | undefined>;
+  /** Removes these listed sessions; undefined (nothing changed) when one of them is no longer listed. */
+  remove(roleArn: string, entries: readonly DenyEntry[]): Promise<DenyList | undefined>;
+  /** Records that managed shards from `shard` on cannot be attached to the role. */
+  limitShards(roleArn: string, shard: number): Promise<void>;
 }
 
 export const EMPTY_DENY_LIST: DenyList = { version: 0, entries: [] };
+
+/** What one session adds to its shard's document: its source identity quoted, and a comma. */
+export function entryChars(sourceIdentity: string): number {
+  return sourceIdentity.length + 3;
+}
 
 /** The name of managed shard `shard` of a role's deny list (role names are at most 64 characters). */
 export function managedDenyPolicyName(roleName: string, shard: number): string {
@@ -271,6 +294,31 @@ export function shardCapacity(shard: number, inlineOthers: number): number {
   return MANAGED_POLICY_MAX_CHARS - MANAGED_POLICY_RESERVE_CHARS;
 }
 
+/**
+ * The characters of a shard's document besides its sessions' `entryChars`: a shard whose
+ * counted entries stay within `shardCapacity - SHARD_OVERHEAD_CHARS` renders within capacity.
+ */
+export const SHARD_OVERHEAD_CHARS = (() => {
+  const ids = ['jitvend-a', 'jitvend-b'];
+  const doc = renderDenyShard(
+    ids.map((sourceIdentity) => ({ sourceIdentity, until: '2000-01-01T00:00:00Z', shard: 0 })),
+    0,
+  )!;
+  return policySize(doc) - ids.reduce((sum, id) => sum + entryChars(id), 0) + 1;
+})();
+
+/** The most `entryChars` a shard may count (what the store's `add` is given as `room`). */
+export function shardRoom(shard: number, inlineOthers: number): number {
+  return shardCapacity(shard, inlineOthers) - SHARD_OVERHEAD_CHARS;
+}
+
+/** The `entryChars` a shard of the list counts today. */
+export function shardChars(list: DenyList, shard: number): number {
+  return list.entries
+    .filter((e) => e.shard === shard)
+    .reduce((sum, e) => sum + entryChars(e.sourceIdentity), 0);
+}
+
 /** The shards whose documents differ between two versions of a list (what a writer must put). */
 export function changedShards(before: DenyList, after: DenyList): number[] {
   const shards = new Set([...before.entries, ...after.entries].map((e) => e.shard));
@@ -279,52 +327,57 @@ export function changedShards(before: DenyList, after: DenyList): number[] {
     .sort((a, b) => a - b);
 }
 
-export interface DenyPlan {
-  /** the list to commit; `undefined` when the list already denies the session long enough */
-  next?: DenyList;
-  /** the shard the session's deny is in */
-  shard: number;
+/** The entries whose deny has lapsed at `now` (their bound passed): removable. */
+export function lapsedEntries(list: DenyList, now: Date): DenyEntry[] {
+  return list.entries.filter((e) => new Date(e.until).getTime() <= now.getTime());
 }
 
+/** What to do to deny a session, given the list as last read. */
+export type DenyStep =
+  /** already denied at least that long: make sure IAM has its shard */
+  | { kind: 'listed'; shard: number }
+  /** listed with an earlier end: extend it in place */
+  | { kind: 'extend'; entry: DenyEntry }
+  /** add it to this shard (the first it fits in), within `room` */
+  | { kind: 'add'; entry: DenyEntry; room: number }
+  /** no shard has room, but these entries have lapsed: remove them, then decide again */
+  | { kind: 'prune'; entries: DenyEntry[] };
+
 /**
- * Adds (or extends) a session's deny: lapsed entries are pruned, the session goes into the
- * first shard it fits in (inline first, then managed shards 1..`managedShards`, never from
- * `shardLimit` on). Refused with RevocationLimitError, naming the role and its figures, when no
- * shard has room: before IAM's limit, never by IAM halfway.
+ * Decides how to deny a session: the first shard it fits in (inline first, then managed shards
+ * 1..`managedShards`, never from `shardLimit` on). Refused with RevocationLimitError, naming the
+ * role and its figures, when no shard has room and nothing has lapsed: before IAM's limit,
+ * never by IAM halfway.
  */
 export function planDeny(
   list: DenyList,
   deny: { sourceIdentity: string; until: string },
   options: { now: Date; inlineOthers: number; managedShards: number; roleName: string },
-): DenyPlan {
+): DenyStep {
   const existing = list.entries.find((e) => e.sourceIdentity === deny.sourceIdentity);
-  if (existing && existing.until >= deny.until) return { shard: existing.shard };
-  const live = list.entries.filter(
-    (e) => e.sourceIdentity !== deny.sourceIdentity && new Date(e.until).getTime() > options.now.getTime(),
-  );
-  const lastShard = Math.min(options.managedShards, (list.shardLimit ?? Number.POSITIVE_INFINITY) - 1);
-  const candidates = existing ? [existing.shard] : Array.from({ length: lastShard + 1 }, (_, i) => i);
-  for (const shard of candidates) {
-    const entries = [...live, { sourceIdentity: deny.sourceIdentity, until: deny.until, shard }];
-    const document = renderDenyShard(entries, shard)!;
-    if (policySize(document) <= shardCapacity(shard, options.inlineOthers)) {
-      return {
-        next: { ...list, version: list.version + 1, entries: sortEntries(entries) },
-        shard,
-      };
-    }
+  if (existing) {
+    if (existing.until >= deny.until) return { kind: 'listed', shard: existing.shard };
+    return { kind: 'extend', entry: { ...existing, until: deny.until } };
   }
+  const lastShard = Math.min(options.managedShards, (list.shardLimit ?? Number.POSITIVE_INFINITY) - 1);
+  const size = entryChars(deny.sourceIdentity);
+  for (let shard = 0; shard <= lastShard; shard++) {
+    const room = shardRoom(shard, options.inlineOthers);
+    if (shardChars(list, shard) + size <= room) return { kind: 'add', entry: { ...deny, shard }, room };
+  }
+  const lapsed = lapsedEntries(list, options.now);
+  if (lapsed.length > 0) return { kind: 'prune', entries: lapsed };
   throw new RevocationLimitError(
-    `role ${options.roleName} cannot hold another revocation: it already denies ${live.length} live sessions, ` +
+    `role ${options.roleName} cannot hold another revocation: it already denies ${list.entries.length} live sessions, ` +
       `which fill its inline policy budget (IAM allows ${ROLE_INLINE_POLICY_MAX_CHARS} characters for all of a ` +
-      `role's inline policies together; the others use ${options.inlineOthers}) and ${lastShard} managed deny ` +
+      `role's inline policies together; the others use ${options.inlineOthers}) and ${Math.max(0, lastShard)} managed deny ` +
       `policies of ${MANAGED_POLICY_MAX_CHARS} characters. Each denied session stays listed until it expires ` +
       '(plus 5 minutes): try again then, or raise revocation.managedPolicies (docs/deploy.md)',
     {
       extra: {
         roleName: options.roleName,
-        liveDenies: live.length,
-        managedPolicies: lastShard,
+        liveDenies: list.entries.length,
+        managedPolicies: Math.max(0, lastShard),
         limit: ROLE_INLINE_POLICY_MAX_CHARS,
       },
     },
@@ -332,22 +385,11 @@ export function planDeny(
 }
 
 /**
- * Ends a session's deny once it has lapsed (its bound passed at `now`), pruning every lapsed
- * entry with it. `next` is undefined when nothing changes: the session is not listed, or its
- * deny still holds (never removed before the session's expiry plus the grace).
+ * What releasing a session's deny removes: nothing while its deny holds (never before the
+ * session's expiry plus the grace) or when it is not listed; else every lapsed entry, it among them.
  */
-export function planRelease(list: DenyList, sourceIdentity: string, now: Date): { next?: DenyList } {
+export function planRelease(list: DenyList, sourceIdentity: string, now: Date): DenyEntry[] {
   const entry = list.entries.find((e) => e.sourceIdentity === sourceIdentity);
-  if (!entry || new Date(entry.until).getTime() > now.getTime()) return {};
-  const entries = list.entries.filter((e) => new Date(e.until).getTime() > now.getTime());
-  return { next: { ...list, version: list.version + 1, entries } };
-}
-
-/** Records that IAM refused to attach managed shard `shard` to the role: no shard from it on is used. */
-export function limitShards(list: DenyList, shard: number): DenyList {
-  return { ...list, version: list.version + 1, shardLimit: Math.min(shard, list.shardLimit ?? shard) };
-}
-
-function sortEntries(entries: DenyEntry[]): DenyEntry[] {
-  return entries.sort((a, b) => a.sourceIdentity.localeCompare(b.sourceIdentity));
+  if (!entry || new Date(entry.until).getTime() > now.getTime()) return [];
+  return lapsedEntries(list, now);
 }

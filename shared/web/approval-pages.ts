@@ -4,6 +4,7 @@
  * pages that say why a link cannot be used.
  */
 import type { AccessRequest, RequestStatus } from '../domain/types.ts';
+import type { LinkProblem } from '../domain/use-cases/resolve-approval-link.ts';
 import { html, type SafeHtml, safeHttpUrl } from './html.ts';
 import { type HtmlResponse, messagePage, renderPage, type Tone } from './page.ts';
 import { formatInstant, requestFacts, statusWords, timeLeft } from './request-facts.ts';
@@ -144,9 +145,6 @@ export function decisionResultPage(request: AccessRequest, result: DecisionPageO
       });
   }
 }
-
-/** Why a link cannot be used. */
-export type LinkProblem = 'invalid' | 'expired' | 'used' | 'unknown_request';
 
 export function linkProblemPage(problem: LinkProblem, request?: AccessRequest): HtmlResponse {
   const status = request

@@ -6,7 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
+import {
+  LOCAL_TABLE_NAME,
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from '../../local/stack.ts';
+import { DynamoDbRequestStore } from '../../shared/adapters/dynamodb/request-store.ts';
 
 export interface StackHandle {
   stack: LocalStack;
@@ -30,6 +36,14 @@ export function useLocalStack(options: Omit<LocalStackOptions, 'dataDir' | 'port
     if (handle.dataDir) await rm(handle.dataDir, { recursive: true, force: true });
   });
   return handle;
+}
+
+/**
+ * The stack's table as the DynamoDB adapter reads it, for what no port offers (the stored
+ * task token or sealed credentials of a request): tests look without taking.
+ */
+export function tableOf(stack: LocalStack): DynamoDbRequestStore {
+  return new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client: stack.documentClient });
 }
 
 /** One JSON call to the stack's API, with an optional bearer token. */

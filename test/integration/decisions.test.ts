@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { LOCAL_ISSUER_URL } from '../../local/oidc-issuer.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
-import { api, untilStatus as until, useLocalStack } from '../helpers/in-process-stack.ts';
+import { api, tableOf, untilStatus as until, useLocalStack } from '../helpers/in-process-stack.ts';
 
 const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
 const call = (method: string, path: string, token: string, body?: unknown) =>
@@ -113,7 +113,7 @@ describe('human decisions', () => {
       Array.from({ length: 10 }, () => store.takeTaskToken('race-token-request')),
     );
     expect(taken.filter((t) => t !== undefined)).toEqual(['opaque-task-token']);
-    expect(await store.getTaskToken('race-token-request')).toBeUndefined();
+    expect(await tableOf(ctx.stack).getTaskToken('race-token-request')).toBeUndefined();
   });
 
   it('a cancel while waiting ends the workflow as cancelled', async () => {
@@ -135,6 +135,6 @@ describe('human decisions', () => {
     for (let i = 0; i < 50 && ctx.stack.workflow.isRunning(id); i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(ctx.stack.workflow.isRunning(id)).toBe(false);
-    expect(await ctx.stack.runtime.store.getTaskToken(id)).toBeUndefined();
+    expect(await tableOf(ctx.stack).getTaskToken(id)).toBeUndefined();
   });
 });

@@ -33,9 +33,8 @@ function denyFor(id: string): unknown {
   if (!policy) return undefined;
   const statements = (JSON.parse(policy) as { Statement: Array<Record<string, unknown>> }).Statement;
   return statements.find((s) => {
-    const ids = (s.Condition as { StringEquals?: Record<string, string | string[]> } | undefined)?.StringEquals?.[
-      'aws:SourceIdentity'
-    ];
+    const ids = (s.Condition as { StringEquals?: Record<string, string | string[]> } | undefined)
+      ?.StringEquals?.['aws:SourceIdentity'];
     return Array.isArray(ids) ? ids.includes(`jitvend-${id}`) : ids === `jitvend-${id}`;
   });
 }

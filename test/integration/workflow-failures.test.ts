@@ -9,7 +9,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalWorkflowRunner } from '../../local/workflow-runner.ts';
 import { isTerminal } from '../../shared/domain/lifecycle.ts';
-import { api, useLocalStack } from '../helpers/in-process-stack.ts';
+import { api, tableOf, useLocalStack } from '../helpers/in-process-stack.ts';
 import {
   type FailurePlan,
   installChaosWorkflow,
@@ -65,7 +65,7 @@ describe('the definition run locally, steps failing as AWS makes them fail', () 
     const id = await createRequest('feat');
     const alice = await ctx.stack.oidc.sign({ sub: 'user:alice', email: 'alice@example.com' });
     // the decision lands once AwaitApproval (second attempt) holds its token
-    for (let i = 0; i < 50 && !(await ctx.stack.runtime.store.getTaskToken(id)); i++)
+    for (let i = 0; i < 50 && !(await tableOf(ctx.stack).getTaskToken(id)); i++)
       await new Promise((r) => setTimeout(r, 50));
     const decided = await api(ctx.stack, 'POST', `/requests/${id}/decision`, alice, { decision: 'approve' });
     expect(decided.status).toBe(200);

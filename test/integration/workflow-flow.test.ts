@@ -11,6 +11,7 @@ import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { sha256Hex } from '../../shared/domain/audit.ts';
 import type { Principal } from '../../shared/domain/types.ts';
 import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
+import { tableOf } from '../helpers/in-process-stack.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const principal: Principal = {
@@ -59,7 +60,7 @@ describe('the approval workflow on the local stack', () => {
       'credentials_issued',
       'request_expired',
     ]);
-    expect(await stack.runtime.store.getCredentials(request.id)).toBeUndefined();
+    expect(await tableOf(stack).getCredentials(request.id)).toBeUndefined();
     const session = stack.sts.sessions().find((s) => s.sourceIdentity === `jitvend-${request.id}`);
     expect(session).toMatchObject({
       roleArn: 'arn:aws:iam::123456789012:role/jitvend-orders-it',

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../shared/domain/errors.ts';
-import { buildSessionPolicy, type GuardrailProfile, globMatches } from '../../shared/domain/policy/index.ts';
+import { buildSessionPolicy, type GuardrailProfile } from '../../shared/domain/policy/builder.ts';
+import { globMatches } from '../../shared/domain/policy/glob.ts';
 import type { Permission } from '../../shared/domain/types.ts';
 import { call, ORDERS_PIPELINE, TABLE, tokenFor } from '../helpers/attack.ts';
 import { useLocalStack } from '../helpers/in-process-stack.ts';

@@ -12,7 +12,7 @@ import { signSlackRequest } from '../../shared/adapters/slack/signature.ts';
 import { verifyAuditChain } from '../../shared/domain/audit.ts';
 import { isTerminal } from '../../shared/domain/lifecycle.ts';
 import { sourceIdentityFor } from '../../shared/domain/session.ts';
-import { api, useLocalStack } from '../helpers/in-process-stack.ts';
+import { api, tableOf, useLocalStack } from '../helpers/in-process-stack.ts';
 
 const TRIALS = Number(process.env.RACE_TRIALS ?? 100);
 const BATCH = 20;
@@ -103,7 +103,7 @@ async function checkInvariants(id: string, deliveries: number) {
   expect(count('credentials_issued')).toBeLessThanOrEqual(sessions.length);
   if (sessions.length > count('credentials_issued')) {
     expect(request.status).toBe('cancelled');
-    expect(await store.getCredentials(id)).toBeUndefined();
+    expect(await tableOf(ctx.stack).getCredentials(id)).toBeUndefined();
     orphanSessions++;
   }
   expect(count('credentials_delivered')).toBeLessThanOrEqual(1);

@@ -11,7 +11,8 @@ import { allowFlag } from '../../cli/commands/report.ts';
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 import type { AccessRequest } from '../../shared/domain/types.ts';
-import { type CloudTrailEvent, usageReport } from '../../shared/domain/usage.ts';
+import { usageReport } from '../../shared/domain/usage/report.ts';
+import type { CloudTrailEvent } from '../../shared/domain/usage/session-records.ts';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvb3JkZXJzIn0.c2lnbmF0dXJl';
 const ID = '3f1c2b9e-8d4a-4e7b-9c61-2a5d7e0f4b18';

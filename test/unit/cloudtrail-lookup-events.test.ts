@@ -19,7 +19,7 @@ import {
   type LookupEventsSourceOptions,
 } from '../../shared/adapters/cloudtrail/lookup-events-source.ts';
 import { MANAGEMENT_EVENTS_ONLY_NOTE } from '../../shared/adapters/cloudtrail/records.ts';
-import type { CloudTrailEvent, UsageWindow } from '../../shared/domain/usage.ts';
+import type { CloudTrailEvent, UsageWindow } from '../../shared/domain/usage/session-records.ts';
 
 const fixture = (name: string): CloudTrailEvent[] =>
   (

@@ -19,7 +19,7 @@ import {
 import { LocalCloudTrailStandIn } from '../../shared/adapters/cloudtrail/local-stand-in.ts';
 import { CloudTrailS3Source, daysOf, logFileTime } from '../../shared/adapters/cloudtrail/s3-log-source.ts';
 import type { UsageSource } from '../../shared/domain/ports.ts';
-import type { CloudTrailEvent, UsageWindow } from '../../shared/domain/usage.ts';
+import type { CloudTrailEvent, UsageWindow } from '../../shared/domain/usage/session-records.ts';
 
 const FIXTURES = new URL('../events/cloudtrail/', import.meta.url);
 const fixtureText = (name: string) => readFile(new URL(name, FIXTURES), 'utf8');

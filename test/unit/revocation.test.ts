@@ -31,6 +31,7 @@ import {
   DENY_POLICY_NAME,
   type DenyEntry,
   type DenyList,
+  type DenyListStore,
   denyUntil,
   EMPTY_DENY_LIST,
   MANAGED_POLICY_MAX_CHARS,
@@ -44,6 +45,9 @@ import {
   revocationPolicyName,
   roleAccountOf,
   roleNameOf,
+  SHARD_OVERHEAD_CHARS,
+  shardChars,
+  shardRoom,
 } from '../../shared/domain/revocation.ts';
 import { InMemoryDenyListStore } from '../fakes/deny-list-store.ts';
 import { denyListStoreContract } from '../helpers/deny-list-contract.ts';
@@ -87,7 +91,9 @@ function fill(options = OPTIONS, until = UNTIL): { list: DenyList; count: number
   let list: DenyList = EMPTY_DENY_LIST;
   for (let n = 0; ; n++) {
     try {
-      list = planDeny(list, { sourceIdentity: sessionId(n), until }, options).next!;
+      const step = planDeny(list, { sourceIdentity: sessionId(n), until }, options);
+      if (step.kind !== 'add') throw new Error(`unexpected ${step.kind}`);
+      list = { version: list.version + 1, entries: [...list.entries, step.entry] };
     } catch (error) {
       return { list, count: n, error };
     }
@@ -164,6 +170,11 @@ function fakeIam(initial: Record<string, string> = {}) {
   return { inline, managed, attached, defaultDoc };
 }
 
+/** Puts a list's entries into a store, as earlier revocations would have. */
+async function seed(store: InMemoryDenyListStore, list: DenyList): Promise<void> {
+  for (const e of list.entries) await store.add(ROLE, e, 100_000);
+}
+
 function idsIn(document: string | undefined): string[] {
   if (!document) return [];
   const ids = (
@@ -205,19 +216,38 @@ describe('the deny list (domain)', () => {
     expect(denyUntil('2026-11-24T10:15:00.000Z')).toBe('2026-11-24T10:20:00Z');
   });
 
-  it('a first deny goes into the inline policy; the same deny again changes nothing; a later end extends it', () => {
+  it('a first deny goes into the inline policy; the same deny again is already listed; a later end extends it', () => {
     const first = planDeny(EMPTY_DENY_LIST, { sourceIdentity: SI, until: UNTIL }, OPTIONS);
-    expect(first).toEqual({ shard: 0, next: { version: 1, entries: [entry(SI)] } });
-    expect(planDeny(first.next!, { sourceIdentity: SI, until: UNTIL }, OPTIONS)).toEqual({ shard: 0 });
-    const later = planDeny(first.next!, { sourceIdentity: SI, until: '2026-11-24T10:50:00Z' }, OPTIONS);
-    expect(later.next?.entries).toEqual([entry(SI, '2026-11-24T10:50:00Z')]);
+    expect(first).toMatchObject({ kind: 'add', entry: entry(SI) });
+    const list: DenyList = { version: 1, entries: [entry(SI)] };
+    expect(planDeny(list, { sourceIdentity: SI, until: UNTIL }, OPTIONS)).toEqual({
+      kind: 'listed',
+      shard: 0,
+    });
+    expect(planDeny(list, { sourceIdentity: SI, until: '2026-11-24T10:50:00Z' }, OPTIONS)).toEqual({
+      kind: 'extend',
+      entry: entry(SI, '2026-11-24T10:50:00Z'),
+    });
   });
 
-  it('prunes lapsed entries when it writes, and keeps every live one', () => {
-    const list: DenyList = { version: 4, entries: [entry(OTHER, '2026-11-24T09:59:59Z'), entry(THIRD)] };
-    const plan = planDeny(list, { sourceIdentity: SI, until: UNTIL }, OPTIONS);
-    expect(plan.next?.entries.map((e) => e.sourceIdentity).sort()).toEqual([SI, THIRD].sort());
-    expect(plan.next?.version).toBe(5);
+  it('when every shard is full, removes lapsed entries first; refuses only when nothing has lapsed', () => {
+    const { list } = fill();
+    const lapsed = { ...list.entries[3]!, until: '2026-11-24T09:59:59Z' };
+    const withLapsed = { ...list, entries: list.entries.map((e, i) => (i === 3 ? lapsed : e)) };
+    expect(planDeny(withLapsed, { sourceIdentity: SI, until: UNTIL }, OPTIONS)).toEqual({
+      kind: 'prune',
+      entries: [lapsed],
+    });
+    expect(() => planDeny(list, { sourceIdentity: SI, until: UNTIL }, OPTIONS)).toThrow(RevocationLimitError);
+  });
+
+  it('the counted characters bound the rendered shard: a shard filled to its room renders within IAM’s limit', () => {
+    const { list } = fill();
+    for (let shard = 0; shard <= 8; shard++) {
+      const doc = renderDenyShard(list.entries, shard)!;
+      expect(policySize(doc)).toBeLessThanOrEqual(SHARD_OVERHEAD_CHARS + shardChars(list, shard));
+      expect(shardChars(list, shard)).toBeLessThanOrEqual(shardRoom(shard, OPTIONS.inlineOthers));
+    }
   });
 
   it('holds over a thousand live denies per role beside 8 managed policies, each shard within IAM’s limits', () => {
@@ -246,17 +276,20 @@ describe('the deny list (domain)', () => {
     expect(() => planDeny(limited, { sourceIdentity: SI, until: UNTIL }, OPTIONS)).toThrow(
       RevocationLimitError,
     );
-    expect(planDeny({ ...list, shardLimit: 2 }, { sourceIdentity: SI, until: UNTIL }, OPTIONS).shard).toBe(1);
+    expect(planDeny({ ...list, shardLimit: 2 }, { sourceIdentity: SI, until: UNTIL }, OPTIONS)).toMatchObject(
+      {
+        kind: 'add',
+        entry: { shard: 1 },
+      },
+    );
   });
 
-  it('release removes a deny only once it has lapsed, pruning every lapsed entry with it', () => {
-    const list: DenyList = { version: 2, entries: [entry(SI), entry(OTHER, '2026-11-24T09:00:00Z')] };
-    expect(planRelease(list, SI, new Date('2026-11-24T10:19:59.999Z'))).toEqual({});
-    expect(planRelease(list, THIRD, NOW)).toEqual({});
-    expect(planRelease(list, SI, new Date('2026-11-24T10:20:00.000Z')).next).toEqual({
-      version: 3,
-      entries: [],
-    });
+  it('release removes a deny only once it has lapsed, with every lapsed entry', () => {
+    const old = entry(OTHER, '2026-11-24T09:00:00Z');
+    const list: DenyList = { version: 2, entries: [entry(SI), old] };
+    expect(planRelease(list, SI, new Date('2026-11-24T10:19:59.999Z'))).toEqual([]);
+    expect(planRelease(list, THIRD, NOW)).toEqual([]);
+    expect(planRelease(list, SI, new Date('2026-11-24T10:20:00.000Z'))).toEqual([entry(SI), old]);
   });
 
   it('names the shards a change touches', () => {
@@ -299,7 +332,7 @@ describe('IamSessionRevoker (AWS adapter, IAM mocked, the list in an in-memory s
   it('a retried revocation of a listed session puts the list again (a failure between commit and IAM heals)', async () => {
     const fake = fakeIam();
     const { store, revoker: r } = revoker();
-    await store.put(ROLE, { version: 1, entries: [entry(SI)] }, 0);
+    await store.add(ROLE, entry(SI), 10_000);
     await r.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES });
     expect(idsIn(fake.inline[DENY_POLICY_NAME])).toEqual([SI]);
     expect((await store.get(ROLE))?.version).toBe(1);
@@ -309,7 +342,7 @@ describe('IamSessionRevoker (AWS adapter, IAM mocked, the list in an in-memory s
     const fake = fakeIam({ Guardrails: GUARDRAILS });
     const { list } = fill({ ...OPTIONS, managedShards: 0 });
     const { store, revoker: r } = revoker();
-    await store.put(ROLE, list, 0);
+    await seed(store, list);
     await r.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES });
     expect(iam).toHaveReceivedCommandWith(CreatePolicyCommand, {
       PolicyName: 'jitvend-denies-jitvend-orders-it-1',
@@ -332,7 +365,7 @@ describe('IamSessionRevoker (AWS adapter, IAM mocked, the list in an in-memory s
     const fake = fakeIam({ Guardrails: GUARDRAILS });
     const { list } = fill({ ...OPTIONS, managedShards: 0 });
     const { store, revoker: r } = revoker();
-    await store.put(ROLE, list, 0);
+    await seed(store, list);
     for (let n = 0; n < 6; n++)
       await r.revoke({ roleArn: ROLE, sourceIdentity: sessionId(10_000 + n), expiresAt: EXPIRES });
     expect(iam).toHaveReceivedCommandWith(DeletePolicyVersionCommand, {
@@ -352,7 +385,7 @@ describe('IamSessionRevoker (AWS adapter, IAM mocked, the list in an in-memory s
       );
     const { list } = fill({ ...OPTIONS, managedShards: 0 });
     const { store, revoker: r } = revoker();
-    await store.put(ROLE, list, 0);
+    await seed(store, list);
     await expect(r.revoke({ roleArn: ROLE, sourceIdentity: SI, expiresAt: EXPIRES })).rejects.toThrow(
       RevocationLimitError,
     );
@@ -381,13 +414,16 @@ describe('IamSessionRevoker (AWS adapter, IAM mocked, the list in an in-memory s
     const committed = new Promise<void>((resolve) => {
       firstCommitted = resolve;
     });
-    const watched = {
-      get: (arn: string) => store.get(arn),
-      put: async (arn: string, next: DenyList, expected: number) => {
-        const ok = await store.put(arn, next, expected);
-        if (ok) firstCommitted();
-        return ok;
+    const watched: DenyListStore = {
+      get: (arn) => store.get(arn),
+      add: async (arn, e, room) => {
+        const next = await store.add(arn, e, room);
+        if (next) firstCommitted();
+        return next;
       },
+      extend: (arn, e) => store.extend(arn, e),
+      remove: (arn, entries) => store.remove(arn, entries),
+      limitShards: (arn, shard) => store.limitShards(arn, shard),
     };
     // the put of A's first version (SI alone) is slow: it lands after B's put of the newer list
     iam.on(PutRolePolicyCommand).callsFake(async (input: { PolicyName: string; PolicyDocument: string }) => {

@@ -8,15 +8,13 @@ import { describe, expect, it } from 'vitest';
 import type { AccessRequest, Permission } from '../../shared/domain/types.ts';
 import {
   actionFor,
-  type CloudTrailEvent,
   grantAllows,
   isAccessDenied,
-  MAX_SUGGESTED_RESOURCES_PER_GROUP,
   resourcesFor,
   serviceOf,
-  usageReport,
-  usageWindow,
-} from '../../shared/domain/usage.ts';
+} from '../../shared/domain/usage/iam-terms.ts';
+import { MAX_SUGGESTED_RESOURCES_PER_GROUP, usageReport } from '../../shared/domain/usage/report.ts';
+import { type CloudTrailEvent, usageWindow } from '../../shared/domain/usage/session-records.ts';
 
 const fixture = (name: string): CloudTrailEvent[] =>
   (

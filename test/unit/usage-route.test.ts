@@ -12,9 +12,14 @@ import { type Runtime, setRuntime } from '../../functions/runtime.ts';
 import { LocalCloudTrailStandIn } from '../../shared/adapters/cloudtrail/local-stand-in.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { UnauthenticatedError } from '../../shared/domain/errors.ts';
-import type { RequestStore, UsageSource } from '../../shared/domain/ports.ts';
+import type { UsageSource } from '../../shared/domain/ports.ts';
 import type { AccessRequest, Principal } from '../../shared/domain/types.ts';
-import type { UsageReport, UsageWindow } from '../../shared/domain/usage.ts';
+import type { UsageReport } from '../../shared/domain/usage/report.ts';
+import type { UsageWindow } from '../../shared/domain/usage/session-records.ts';
+import { InMemoryApprovalTokenStore } from '../fakes/approval-token-store.ts';
+import { storeOf } from '../fakes/ports.ts';
+import { InMemoryRequestRepository } from '../fakes/request-repository.ts';
+import { InMemoryTaskTokenStore } from '../fakes/task-token-store.ts';
 
 const ID = '3f1c2b9e-8d4a-4e7b-9c61-2a5d7e0f4b18';
 const REQUESTER = 'repo:acme/orders:ref:refs/heads/main';
@@ -54,11 +59,12 @@ function issued(patch: Partial<AccessRequest> = {}): AccessRequest {
   };
 }
 
-let requests: Map<string, AccessRequest>;
+let requests: InMemoryRequestRepository;
 let asked: Array<{ sourceIdentity: string; window: UsageWindow }>;
 
 beforeEach(() => {
-  requests = new Map([[ID, issued()]]);
+  requests = new InMemoryRequestRepository();
+  requests.seed(issued());
   asked = [];
   const standIn = new LocalCloudTrailStandIn(FIXTURES);
   const usage: UsageSource = {
@@ -69,7 +75,7 @@ beforeEach(() => {
   };
   setRuntime({
     config: loadConfig('jitvend.config.yaml'),
-    store: { get: async (id: string) => requests.get(id) } as unknown as RequestStore,
+    store: storeOf(requests, new InMemoryTaskTokenStore(), new InMemoryApprovalTokenStore()),
     usage,
     clock: { now: () => new Date('2026-03-02T00:00:00.000Z') },
     verifier: {
@@ -151,7 +157,8 @@ describe('GET /requests/{id}/usage', () => {
   it.each(['pending_approval', 'denied', 'failed'] as const)(
     'is 409 for a %s request that was never issued',
     async (s) => {
-      requests.set(ID, issued({ status: s, issuedAt: undefined, expiresAt: undefined }));
+      const { issuedAt: _, expiresAt: __, ...neverIssued } = issued({ status: s });
+      requests.seed(neverIssued);
       const { status, body } = await get('requester');
       expect(status).toBe(409);
       expect(body).toMatchObject({

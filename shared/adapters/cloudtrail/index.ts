@@ -6,7 +6,7 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { z } from 'zod';
 import type { UsageSource } from '../../domain/ports.ts';
-import type { UsageEvents, UsageWindow } from '../../domain/usage.ts';
+import type { UsageEvents, UsageWindow } from '../../domain/usage/session-records.ts';
 import { describeIssues } from '../../zod-issues.ts';
 import { CloudTrailLookupEventsSource } from './lookup-events-source.ts';
 import { CloudTrailS3Source } from './s3-log-source.ts';

@@ -9,7 +9,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UsageSource } from '../../domain/ports.ts';
-import type { CloudTrailEvent, UsageEvents, UsageWindow } from '../../domain/usage.ts';
+import type { CloudTrailEvent, UsageEvents, UsageWindow } from '../../domain/usage/session-records.ts';
 import { mayBelongTo, recordsOf, withinWindow } from './records.ts';
 
 export class LocalCloudTrailStandIn implements UsageSource {

@@ -21,7 +21,12 @@ import {
   type LookupEventsCommandOutput,
 } from '@aws-sdk/client-cloudtrail';
 import type { UsageSource } from '../../domain/ports.ts';
-import type { CloudTrailEvent, TimeWindow, UsageEvents, UsageWindow } from '../../domain/usage.ts';
+import type {
+  CloudTrailEvent,
+  TimeWindow,
+  UsageEvents,
+  UsageWindow,
+} from '../../domain/usage/session-records.ts';
 import { MANAGEMENT_EVENTS_ONLY_NOTE, mayBelongTo, parseRecord } from './records.ts';
 
 /** LookupEvents' largest page. */

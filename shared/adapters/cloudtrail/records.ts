@@ -2,14 +2,14 @@
  * CloudTrail's documented record format as it arrives from each source: a log file
  * (`{"Records": [...]}`, gzipped in S3), LookupEvents' `CloudTrailEvent` string, or hand-written
  * files of the local stack. Sources pre-filter with `mayBelongTo` to keep memory small; the
- * exact join stays in the domain (shared/domain/usage.ts).
+ * exact join stays in the domain (shared/domain/usage/report.ts).
  */
 import {
   type CloudTrailEvent,
   isSessionAssumeRole,
   isSessionCall,
   type TimeWindow,
-} from '../../domain/usage.ts';
+} from '../../domain/usage/session-records.ts';
 
 function isRecord(value: unknown): value is CloudTrailEvent {
   if (!value || typeof value !== 'object') return false;

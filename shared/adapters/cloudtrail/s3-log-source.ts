@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { UsageSource } from '../../domain/ports.ts';
-import type { CloudTrailEvent, UsageEvents, UsageWindow } from '../../domain/usage.ts';
+import type { CloudTrailEvent, UsageEvents, UsageWindow } from '../../domain/usage/session-records.ts';
 import { mayBelongTo, recordsOf, withinWindow } from './records.ts';
 
 const gunzipAsync = promisify(gunzip);

@@ -16,12 +16,14 @@ import { ConcurrentUpdateError, ValidationError } from '../../domain/errors.ts';
 import { orderedPolicy } from '../../domain/policy/builder.ts';
 import type {
   ApprovalTokenRecord,
+  ApprovalTokenStore,
   CommitOptions,
   IdempotencyOptions,
   ListQuery,
   Page,
-  RequestStore,
+  RequestRepository,
   SealedCredentials,
+  TaskTokenStore,
 } from '../../domain/ports.ts';
 import type { AccessRequest, AuditEvent } from '../../domain/types.ts';
 import { defaultDocumentClient } from './client.ts';
@@ -56,12 +58,16 @@ const STORAGE_ATTRIBUTES = ['PK', 'SK', 'itemType', 'listPartition', 'listKey'] 
 const CREATE_CONFLICT_RETRIES = 3;
 
 /**
- * RequestStore on one DynamoDB table (design in table.ts and docs/storage.md).
- * Calls per operation: create 1 (2 on an idempotent replay), get 1, commit 1, getCredentials 1,
+ * The domain's three stores (requests and their audit, task tokens, approval tokens) on one
+ * DynamoDB table (design in table.ts and docs/storage.md).
+ * Calls per operation: create 1 (2 on an idempotent replay), get 1, commit 1, getWithCredentials 1,
  * listAudit 1 per 1 MB of events, list 1 per page (status filters on a requester's list may read
  * up to `maxListPages`).
+ *
+ * `getCredentials` and `getTaskToken` belong to no port: no use case reads them alone. They
+ * let tests and operators inspect what the table holds.
  */
-export class DynamoDbRequestStore implements RequestStore {
+export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, ApprovalTokenStore {
   readonly #tableName: string;
   readonly #client: DynamoDBDocumentClient;
   readonly #maxListPages: number;
@@ -320,6 +326,7 @@ export class DynamoDbRequestStore implements RequestStore {
     return events;
   }
 
+  /** Inspection (no port): the sealed credentials stored for a request, if any. */
   async getCredentials(id: string): Promise<SealedCredentials | undefined> {
     const out = await this.#client.send(
       new GetCommand({
@@ -343,6 +350,7 @@ export class DynamoDbRequestStore implements RequestStore {
     );
   }
 
+  /** Inspection (no port): the task token stored for a request, without taking it. */
   async getTaskToken(id: string): Promise<string | undefined> {
     const out = await this.#client.send(
       new GetCommand({ TableName: this.#tableName, Key: keys.taskToken(id), ConsistentRead: true }),

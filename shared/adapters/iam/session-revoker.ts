@@ -18,9 +18,9 @@ import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../../domain/conflict
 import { ConflictError } from '../../domain/errors.ts';
 import { type Clock, type SessionRevoker, systemClock } from '../../domain/ports.ts';
 import {
-  changedShards,
   DEFAULT_MANAGED_DENY_POLICIES,
   DENY_POLICY_NAME,
+  type DenyEntry,
   type DenyList,
   type DenyListStore,
   denyEndsAt,
@@ -28,7 +28,6 @@ import {
   EMPTY_DENY_LIST,
   EMPTY_MANAGED_DENY_DOCUMENT,
   isMootRevocation,
-  limitShards,
   MANAGED_DENY_POLICY_PATH,
   managedDenyPolicyName,
   planDeny,
@@ -41,12 +40,18 @@ import {
   roleNameOf,
 } from '../../domain/revocation.ts';
 
+function shardsOf(entries: readonly DenyEntry[]): number[] {
+  return [...new Set(entries.map((e) => e.shard))].sort((a, b) => a - b);
+}
+
 let defaultClient: IAMClient | undefined;
 function sharedClient(): IAMClient {
   defaultClient ??= new IAMClient({});
   return defaultClient;
 }
 
+/** How many times a writer re-reads the list while other writers change it before its own change lands. */
+const MAX_TURNS = 50;
 /** How many times a writer re-puts its shard while other writers keep committing newer versions. */
 const MAX_SYNC_ROUNDS = 50;
 /** IAM keeps at most 5 versions of a managed policy. */
@@ -95,49 +100,56 @@ export class IamSessionRevoker implements SessionRevoker {
   }
 
   async revoke(input: { roleArn: string; sourceIdentity: string; expiresAt: string }): Promise<void> {
-    const roleName = roleNameOf(input.roleArn);
+    const { roleArn } = input;
+    const roleName = roleNameOf(roleArn);
     const deny = { sourceIdentity: input.sourceIdentity, until: denyUntil(input.expiresAt) };
     const inlineOthers = await this.inlineOthers(roleName);
-    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
-      if (attempt > 0) await pauseAfterConflict(attempt);
-      const list = (await this.denyLists.get(input.roleArn)) ?? EMPTY_DENY_LIST;
-      const plan = planDeny(list, deny, {
+    let list = (await this.denyLists.get(roleArn)) ?? EMPTY_DENY_LIST;
+    // each turn that does not finish means another writer changed the list (or a lapsed entry
+    // went): progress for someone, so no pause
+    for (let turn = 0; turn < MAX_TURNS; turn++) {
+      const step = planDeny(list, deny, {
         now: this.clock.now(),
         inlineOthers,
         managedShards: this.managedPolicies,
         roleName,
       });
-      if (!plan.next) {
-        // already listed (a retry after a failure between the commit and IAM): make sure IAM has it
-        await this.sync(input.roleArn, [plan.shard], list);
-        return;
+      if (step.kind === 'listed') {
+        // a retry after a failure between the list and IAM: make sure IAM has it
+        return this.sync(roleArn, [step.shard], list);
       }
-      if (plan.shard > 0 && !(await this.attachManaged(input.roleArn, plan.shard))) {
-        // the role's managed policy quota is full: never commit a deny to a shard IAM cannot hold
-        await this.denyLists.put(input.roleArn, limitShards(list, plan.shard), list.version);
-        continue;
+      if (step.kind === 'extend') {
+        const next = await this.denyLists.extend(roleArn, step.entry);
+        if (next) return this.sync(roleArn, [step.entry.shard], next);
+      } else if (step.kind === 'add') {
+        const { shard } = step.entry;
+        if (shard > 0 && !(await this.attachManaged(roleArn, shard))) {
+          // the role's managed policy quota is full: never list a deny where IAM cannot hold it
+          await this.denyLists.limitShards(roleArn, shard);
+        } else {
+          const next = await this.denyLists.add(roleArn, step.entry, step.room);
+          if (next) return this.sync(roleArn, [shard], next);
+        }
+      } else {
+        const next = await this.denyLists.remove(roleArn, step.entries);
+        if (next) await this.sync(roleArn, shardsOf(step.entries), next);
       }
-      if (await this.denyLists.put(input.roleArn, plan.next, list.version)) {
-        await this.sync(input.roleArn, changedShards(list, plan.next), plan.next);
-        return;
-      }
+      list = (await this.denyLists.get(roleArn)) ?? EMPTY_DENY_LIST;
     }
     throw new ConflictError(`revocations on role ${roleName} keep racing; try again`);
   }
 
   async release(input: { roleArn: string; sourceIdentity: string }): Promise<void> {
-    const roleName = roleNameOf(input.roleArn);
+    const { roleArn } = input;
+    const roleName = roleNameOf(roleArn);
     await this.releaseLegacy(roleName, input.sourceIdentity);
-    for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
-      if (attempt > 0) await pauseAfterConflict(attempt);
-      const list = await this.denyLists.get(input.roleArn);
+    for (let turn = 0; turn < MAX_TURNS; turn++) {
+      const list = await this.denyLists.get(roleArn);
       if (!list) return;
-      const { next } = planRelease(list, input.sourceIdentity, this.clock.now());
-      if (!next) return;
-      if (await this.denyLists.put(input.roleArn, next, list.version)) {
-        await this.sync(input.roleArn, changedShards(list, next), next);
-        return;
-      }
+      const gone = planRelease(list, input.sourceIdentity, this.clock.now());
+      if (gone.length === 0) return;
+      const next = await this.denyLists.remove(roleArn, gone);
+      if (next) return this.sync(roleArn, shardsOf(gone), next);
     }
     throw new ConflictError(`revocations on role ${roleName} keep racing; try again`);
   }

@@ -1,12 +1,12 @@
 /**
  * What every email approval channel does before handing a message to its transport (SES on
  * AWS, the outbox locally): for each approver with an email address, issue a personal
- * approval token, store its hash, and compose the message with the one link. No AWS SDK here.
+ * approval link (the issueApprovalLink use case) and compose the message with it. No AWS SDK here.
  */
-import { approvalLink, issueApprovalToken } from '../../domain/approval-tokens.ts';
-import type { Clock, RequestStore } from '../../domain/ports.ts';
+import type { ApprovalTokenStore, Clock } from '../../domain/ports.ts';
 import type { Person } from '../../domain/profile.ts';
 import type { AccessRequest } from '../../domain/types.ts';
+import { issueApprovalLink } from '../../domain/use-cases/issue-approval-link.ts';
 import { type ApprovalEmail, composeApprovalEmail } from '../../web/approval-email.ts';
 
 /** The key, or a way to get it once the runtime has loaded its secrets. */
@@ -15,7 +15,7 @@ export type ApprovalTokenKeySource = Uint8Array | (() => Uint8Array | Promise<Ui
 export interface ApprovalEmailDeps {
   /** the API's public base URL: links are `<publicUrl>/approvals/<token>` */
   publicUrl: string;
-  store: Pick<RequestStore, 'saveApprovalToken'>;
+  store: Pick<ApprovalTokenStore, 'saveApprovalToken'>;
   clock: Clock;
   approvalTokenKey: ApprovalTokenKeySource;
   /** profile descriptions from the config, shown in the message */
@@ -59,17 +59,11 @@ export async function sendApprovalEmails(
 
   const results = await Promise.allSettled(
     reachable.map(async (person) => {
-      const { token, tokenHash } = issueApprovalToken(
-        { requestId: request.id, person: person.name, expiresAt: request.approvalDeadline },
-        key,
+      const link = await issueApprovalLink(
+        { store: deps.store, publicUrl: deps.publicUrl, approvalTokenKey: key },
+        request,
+        person.name,
       );
-      await deps.store.saveApprovalToken({
-        tokenHash,
-        requestId: request.id,
-        person: person.name,
-        expiresAt: request.approvalDeadline,
-      });
-      const link = approvalLink(deps.publicUrl, token);
       const message = composeApprovalEmail({
         request,
         person: person.name,

@@ -52,24 +52,20 @@ function checkPackedSize(policyJson: string, profile: string, requester: string)
  * permissions inside the guardrails (403) and well-formed (400), duration allowed (400).
  * Shared by create and preview, so the preview is exactly what a create would do.
  */
-export async function evaluateRequest(
-  deps: Deps,
-  principal: Principal,
-  body: CreateRequestBody,
-): Promise<Evaluated> {
+export function evaluateRequest(deps: Deps, principal: Principal, body: CreateRequestBody): Evaluated {
   const profile = profileOrThrow(deps.config, body.profile);
   if (!isRequester(profile, principal.claims)) {
     throw new ForbiddenError(
       `principal ${principalKey(principal)} is not a requester of profile ${profile.name}`,
     );
   }
-  const built = await buildSessionPolicy(profile, body.permissions);
+  const built = buildSessionPolicy(profile, body.permissions);
   checkPackedSize(built.json, profile.name, principal.subject);
   const durationSeconds = resolveDuration(profile, body.durationSeconds);
   const route = approvalRouteFor(deps.config, profile, {
     claims: principal.claims,
     durationSeconds,
-    readOnly: await isReadOnly(built.permissions),
+    readOnly: isReadOnly(built.permissions),
   });
   return {
     profile,
@@ -146,7 +142,7 @@ export async function createRequest(
   body: CreateRequestBody,
   idempotencyKey?: string,
 ): Promise<{ request: AccessRequest; created: boolean }> {
-  const evaluated = await evaluateRequest(deps, principal, body);
+  const evaluated = evaluateRequest(deps, principal, body);
   const now = deps.clock.now();
   const at = now.toISOString();
   const id = deps.newId();

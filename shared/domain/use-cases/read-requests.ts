@@ -5,16 +5,19 @@ import {
   profilesApprovedBy,
   withRequesterIssuer,
 } from '../access.ts';
-import type { Deps } from '../deps.ts';
+import type { DepsWith } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import type { Page } from '../ports.ts';
+import type { Page, RequestRepository } from '../ports.ts';
 import type { AccessRequest, AuditEvent, Principal, RequestStatus } from '../types.ts';
 
 /**
  * The request, with its requester's issuer made explicit (a request stored before
  * issuer-scoped identity gets the issuer it is attributed to; the next write stores it).
  */
-export async function requestOrThrow(deps: Deps, id: string): Promise<AccessRequest> {
+export async function requestOrThrow(
+  deps: DepsWith<'config', Pick<RequestRepository, 'get'>>,
+  id: string,
+): Promise<AccessRequest> {
   const request = await deps.store.get(id);
   if (!request) throw new NotFoundError(`request ${id} does not exist`);
   return withRequesterIssuer(deps.config, request);
@@ -29,7 +32,7 @@ const WAITING_STATUSES: ReadonlySet<string> = new Set(['pending_approval', 'appr
  * pipeline waits without polling fast. A request already issued, or ended, answers at once.
  */
 export async function getRequest(
-  deps: Deps,
+  deps: DepsWith<'config' | 'clock' | 'watcher', Pick<RequestRepository, 'get'>>,
   principal: Principal,
   id: string,
   waitSeconds = 0,
@@ -53,7 +56,7 @@ export async function getRequest(
  * sees their own (same issuer AND subject). Newest first. The cursor is bound to the caller.
  */
 export async function listRequests(
-  deps: Deps,
+  deps: DepsWith<'config', Pick<RequestRepository, 'list'>>,
   principal: Principal,
   query: { status?: RequestStatus; limit: number; cursor?: string },
 ): Promise<Page<AccessRequest>> {
@@ -82,7 +85,7 @@ export async function listRequests(
 
 /** GET /requests/{id}/audit: the request's events, oldest first. */
 export async function requestAudit(
-  deps: Deps,
+  deps: DepsWith<'config', Pick<RequestRepository, 'get' | 'listAudit'>>,
   principal: Principal,
   id: string,
 ): Promise<{ items: AuditEvent[]; head: string }> {

@@ -6,14 +6,13 @@
  * happen. Approvers who were asked about the request are told it ended.
  */
 import { isRequesterOf, principalKey } from '../access.ts';
-import { MAX_CONFLICT_ATTEMPTS, pauseAfterConflict } from '../conflict-retry.ts';
-import type { Deps } from '../deps.ts';
-import { ConcurrentUpdateError, ConflictError, ForbiddenError } from '../errors.ts';
+import type { DepsWith } from '../deps.ts';
+import { ConflictError, ForbiddenError } from '../errors.ts';
+import type { RequestRepository } from '../ports.ts';
 import { sourceIdentityFor } from '../session.ts';
-import { applyChange } from '../transition.ts';
 import type { AccessRequest, Principal } from '../types.ts';
-import { changeIf } from './change-if.ts';
 import { requestOrThrow } from './read-requests.ts';
+import { changeIf, updateRequest } from './update-request.ts';
 
 function notIssued(request: AccessRequest): ConflictError {
   return new ConflictError(
@@ -22,8 +21,17 @@ function notIssued(request: AccessRequest): ConflictError {
   );
 }
 
-export async function releaseRequest(deps: Deps, principal: Principal, id: string): Promise<AccessRequest> {
-  let request = await requestOrThrow(deps, id);
+export type ReleaseDeps = DepsWith<
+  'config' | 'clock' | 'revoker' | 'notifier',
+  Pick<RequestRepository, 'get' | 'commit'>
+>;
+
+export async function releaseRequest(
+  deps: ReleaseDeps,
+  principal: Principal,
+  id: string,
+): Promise<AccessRequest> {
+  const request = await requestOrThrow(deps, id);
   if (!isRequesterOf(deps.config, principal, request))
     throw new ForbiddenError(`only the requester of request ${id} may release it`);
   if (request.status !== 'issued' || !request.expiresAt) throw notIssued(request);
@@ -34,46 +42,45 @@ export async function releaseRequest(deps: Deps, principal: Principal, id: strin
     );
   const sourceIdentity = sourceIdentityFor(request.id);
   await deps.revoker.revoke({ roleArn: profile.roleArn, sourceIdentity, expiresAt: request.expiresAt });
-  for (let attempt = 0; attempt < MAX_CONFLICT_ATTEMPTS; attempt++) {
-    if (attempt > 0) await pauseAfterConflict(attempt);
-    const at = deps.clock.now().toISOString();
-    const { next, event } = applyChange(request, {
-      to: 'released',
-      patch: {
-        revocation: { at, by: request.requester },
-        statusReason: 'released by the requester',
-      },
-      event: {
-        type: 'request_released',
-        actor: principalKey(principal),
-        channel: 'api',
-        at,
-        sessionPolicyHash: request.sessionPolicyHash,
-        detail: { sourceIdentity, roleArn: profile.roleArn, deniedUntil: request.expiresAt },
-      },
-    });
-    try {
-      await deps.store.commit(request, next, event, { deleteCredentials: 'if_present' });
-      return await tellApprovers(deps, next);
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError)) throw error;
-      request = await requestOrThrow(deps, id);
+  return updateRequest(deps, {
+    id,
+    known: { request },
+    decide: async ({ request }) => {
       if (request.status !== 'issued') {
         // it expired (or was revoked) meanwhile: the deny we added is moot once it expired
         if (request.status === 'expired')
           await deps.revoker.release({ roleArn: profile.roleArn, sourceIdentity });
         throw notIssued(request);
       }
-    }
-  }
-  throw new ConflictError(`request ${id} keeps changing; try again`);
+      const at = deps.clock.now().toISOString();
+      return {
+        change: {
+          to: 'released',
+          patch: {
+            revocation: { at, by: request.requester },
+            statusReason: 'released by the requester',
+          },
+          event: {
+            type: 'request_released',
+            actor: principalKey(principal),
+            channel: 'api',
+            at,
+            sessionPolicyHash: request.sessionPolicyHash,
+            detail: { sourceIdentity, roleArn: profile.roleArn, deniedUntil: request.expiresAt },
+          },
+        },
+        options: { deleteCredentials: 'if_present' },
+        done: (next) => tellApprovers(deps, next),
+      };
+    },
+  });
 }
 
 /**
  * The approvers who were asked (human route) learn that it ended, and the audit trail says
  * on which channels. A channel failing never undoes the release.
  */
-async function tellApprovers(deps: Deps, request: AccessRequest): Promise<AccessRequest> {
+async function tellApprovers(deps: ReleaseDeps, request: AccessRequest): Promise<AccessRequest> {
   const route = request.approvalRoute;
   if (route.kind !== 'human' || !deps.notifier.requestEnded) return request;
   const people = route.approvers.flatMap((name) => deps.config.people[name] ?? []);

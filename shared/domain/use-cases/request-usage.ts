@@ -1,9 +1,11 @@
 import { assertCanView } from '../access.ts';
-import type { Deps } from '../deps.ts';
+import type { DepsWith } from '../deps.ts';
 import { ConflictError } from '../errors.ts';
+import type { RequestRepository } from '../ports.ts';
 import { sourceIdentityFor } from '../session.ts';
 import type { Principal } from '../types.ts';
-import { type UsageReport, usageReport, usageWindow } from '../usage.ts';
+import { type UsageReport, usageReport } from '../usage/report.ts';
+import { usageWindow } from '../usage/session-records.ts';
 import { requestOrThrow } from './read-requests.ts';
 
 /**
@@ -11,7 +13,11 @@ import { requestOrThrow } from './read-requests.ts';
  * joined exactly on its source identity), against what was granted. Requester or approver;
  * 409 when the request was never issued (there is no session to look for).
  */
-export async function requestUsage(deps: Deps, principal: Principal, id: string): Promise<UsageReport> {
+export async function requestUsage(
+  deps: DepsWith<'config' | 'clock' | 'usage', Pick<RequestRepository, 'get'>>,
+  principal: Principal,
+  id: string,
+): Promise<UsageReport> {
   const request = await requestOrThrow(deps, id);
   assertCanView(deps.config, principal, request);
   if (!request.issuedAt) {

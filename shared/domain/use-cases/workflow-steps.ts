@@ -4,21 +4,16 @@
  */
 import type { Deps } from '../deps.ts';
 import { IssueError } from '../errors.ts';
-import { denyUntil } from '../revocation.ts';
 import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
-import type { AccessRequest, RequestStatus } from '../types.ts';
+import type { RequestStatus } from '../types.ts';
 import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
-import { changeIf } from './change-if.ts';
 import { autoApproval } from './create-request.ts';
-import { resumeWorkflow } from './decide.ts';
 import { requestOrThrow } from './read-requests.ts';
+import { pendingDeny, releaseRevocation } from './release-revocation.ts';
+import { resumeWorkflow } from './resume-workflow.ts';
+import { changeIf } from './update-request.ts';
 
 const SYSTEM = 'jitvend';
-
-/** A revocation (or release) deny placed on the role for this request and not yet removed. */
-function pendingDeny(request: AccessRequest): boolean {
-  return request.revocation !== undefined && request.revocation.releasedAt === undefined;
-}
 
 function decisionFor(status: RequestStatus): ApprovalDecision {
   if (status === 'approved') return 'approved';
@@ -170,21 +165,7 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
             { deleteCredentials: 'if_present' },
           )) ?? (await requestOrThrow(deps, requestId));
       }
-      if (!pendingDeny(request) || !request.expiresAt) return {};
-      // the deny stays until the session's expiry plus the grace (the deny's own bound)
-      const releaseAt = denyUntil(request.expiresAt);
-      if (deps.clock.now().getTime() < new Date(releaseAt).getTime()) return { nextAt: releaseAt };
-      const profile = deps.config.profiles[request.profile];
-      if (profile)
-        await deps.revoker.release({
-          roleArn: profile.roleArn,
-          sourceIdentity: sourceIdentityFor(requestId),
-        });
-      await changeIf(deps, request, [request.status], (current) => ({
-        patch: { revocation: { ...current.revocation!, releasedAt: at() } },
-        event: { type: 'revocation_released', actor: SYSTEM, channel: 'workflow', at: at() },
-      }));
-      return {};
+      return releaseRevocation(deps, request);
     },
   };
 }

@@ -1,24 +1,28 @@
 /**
- * The checks both approval routes make on an email link before anything else: the token's
- * signature and expiry, that jitvend issued it (its hash is stored, for this request and
- * this person), that it is unused, and that its request exists. Reads only: it never
- * marks the token used nor decides anything.
+ * Opening an email approval link (GET and POST /approvals/{token} both start here): the
+ * token's signature and expiry, that jitvend issued it (its hash is stored, for this request
+ * and this person), that it is unused, and that its request exists. Reads only: it never
+ * marks the token used nor decides anything (mail scanners open links too).
  */
-import {
-  type ApprovalTokenClaims,
-  hashApprovalToken,
-  verifyApprovalToken,
-} from '../domain/approval-tokens.ts';
-import type { Clock, RequestStore } from '../domain/ports.ts';
-import type { AccessRequest } from '../domain/types.ts';
-import type { LinkProblem } from './approval-pages.ts';
+import { type ApprovalTokenClaims, hashApprovalToken, verifyApprovalToken } from '../approval-tokens.ts';
+import type { ApprovalTokenStore, Clock, RequestRepository } from '../ports.ts';
+import type { AccessRequest } from '../types.ts';
+
+/** Why a link opens nothing: each has its own page (shared/web/approval-pages.ts). */
+export type LinkProblem = 'invalid' | 'expired' | 'used' | 'unknown_request';
 
 export type ApprovalLink =
   | { ok: true; claims: ApprovalTokenClaims; tokenHash: string; request: AccessRequest }
   | { ok: false; problem: LinkProblem; request?: AccessRequest };
 
+export interface ApprovalLinkDeps {
+  store: Pick<RequestRepository, 'get'> & Pick<ApprovalTokenStore, 'getApprovalToken'>;
+  clock: Clock;
+  approvalTokenKey: Uint8Array;
+}
+
 export async function resolveApprovalLink(
-  deps: { store: Pick<RequestStore, 'get' | 'getApprovalToken'>; clock: Clock; approvalTokenKey: Uint8Array },
+  deps: ApprovalLinkDeps,
   token: string | undefined,
 ): Promise<ApprovalLink> {
   if (token === undefined || token === '') return { ok: false, problem: 'invalid' };
