@@ -8,6 +8,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // one module graph per worker, not per file: importing the AWS SDK, zod and aws-cdk-lib
+          // again for every file was most of the unit run's CPU. Files restore what they stub.
+          isolate: false,
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           testTimeout: 30_000,
         },
