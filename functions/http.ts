@@ -3,16 +3,19 @@
  * results into responses. The one place where domain errors become problem+json.
  */
 import { randomUUID } from 'node:crypto';
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { DomainError, UnauthenticatedError, ValidationError } from '../shared/domain/errors.ts';
+import { DomainError, ValidationError } from '../shared/domain/errors.ts';
+import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
 import type { Principal } from '../shared/domain/types.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
-import { getRuntime, type Runtime } from './runtime.ts';
+import { lazily } from './lazily.ts';
+import { type AwsWiringOptions, awsRuntimeOnce, type Runtime, withLambdaContext } from './runtime.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
+/** A route's handler: what Lambda invokes, and what the local server calls. */
+export type ApiHandler = (event: ApiEvent, context?: Context) => Promise<ApiResult>;
 
 const STATUS_BY_KIND: Record<DomainError['kind'], number> = {
   validation: 400,
@@ -61,7 +64,7 @@ function isThrottling(error: unknown): boolean {
 /** How long a caller told 503 should wait before trying again. */
 const RETRY_AFTER_SECONDS = '2';
 
-/** The answer when a route is still working as its time runs out (middy's early timeout). */
+/** The answer when a route is still working as its time runs out. */
 function timeoutResponse(): ApiResult {
   const result = problem(503, 'the request took too long to answer; try again');
   return { ...result, headers: { ...result.headers, 'retry-after': RETRY_AFTER_SECONDS } };
@@ -121,7 +124,7 @@ export function problem(status: number, detail: string, extra: Record<string, un
 }
 
 /** Maps any thrown value to a response; unexpected errors become a bare 500 with an id to find the log. */
-export function errorResponse(error: unknown, runtime: Runtime | undefined): ApiResult {
+export function errorResponse(error: unknown, runtime: { logger: Logger } | undefined): ApiResult {
   if (error instanceof DomainError) return problem(STATUS_BY_KIND[error.kind], error.message, error.extra);
   const incident = randomUUID();
   if (isThrottling(error)) {
@@ -191,32 +194,88 @@ export function pathParam(event: ApiEvent, name: string): string {
   return value;
 }
 
-export interface RouteContext {
-  event: ApiEvent;
-  runtime: Runtime;
+/** What every route needs: where an unexpected error is logged. */
+export interface RouteDeps {
+  logger: Logger;
 }
 
-/** A public route (no token). */
-export function publicRoute(fn: (ctx: RouteContext) => Promise<ApiResult>) {
-  // a route still working when its time is up answers a 503 problem, not middy's bare error
-  return middy<ApiEvent, ApiResult>({ timeoutEarlyResponse: timeoutResponse }).handler(async (event) => {
-    let runtime: Runtime | undefined;
-    try {
-      // bounds first: nothing is decoded or parsed from a body over the limit
-      checkBodySize(event);
-      runtime = await getRuntime();
-      return await fn({ event, runtime });
-    } catch (error) {
-      return errorResponse(error, runtime);
-    }
+/** What a route for callers with a bearer token needs besides. */
+export interface AuthedRouteDeps extends RouteDeps {
+  verifier: TokenVerifier;
+}
+
+/** How long before the Lambda's time is up a route still working answers 503. */
+const TIMEOUT_EARLY_MS = 5;
+
+/**
+ * The route's answer, or a 503 problem when it is still working as the Lambda's time runs out
+ * (instead of the bare error Lambda would give). No timer without a Lambda context.
+ */
+async function beforeTimeout(
+  work: Promise<ApiResult>,
+  context: Parameters<ApiHandler>[1],
+): Promise<ApiResult> {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const early = new Promise<ApiResult>((resolve) => {
+    timer = setTimeout(() => resolve(timeoutResponse()), Math.max(0, remaining - TIMEOUT_EARLY_MS));
   });
+  try {
+    return await Promise.race([work, early]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A public route (no token). Every error it throws is mapped to a response here, once. */
+export function publicRoute(deps: RouteDeps, fn: (event: ApiEvent) => Promise<ApiResult>): ApiHandler {
+  return (event, context) => {
+    const work = (async () => {
+      try {
+        // bounds first: nothing is decoded or parsed from a body over the limit
+        checkBodySize(event);
+        return await fn(event);
+      } catch (error) {
+        return errorResponse(error, deps);
+      }
+    })();
+    return beforeTimeout(work, context);
+  };
 }
 
 /** A route for callers with a verified bearer token. */
-export function authedRoute(fn: (ctx: RouteContext & { principal: Principal }) => Promise<ApiResult>) {
-  return publicRoute(async (ctx) => {
-    const principal = await ctx.runtime.verifier.verify(header(ctx.event, 'authorization'));
-    if (!principal) throw new UnauthenticatedError('no principal');
-    return fn({ ...ctx, principal });
+export function authedRoute(
+  deps: AuthedRouteDeps,
+  fn: (event: ApiEvent, principal: Principal) => Promise<ApiResult>,
+): ApiHandler {
+  return publicRoute(deps, async (event) => {
+    // verify throws UnauthenticatedError for a missing, bad or untrusted token
+    const principal = await deps.verifier.verify(header(event, 'authorization'));
+    return fn(event, principal);
   });
+}
+
+/**
+ * A route bound to the AWS wiring, built on its first invocation (see runtime.ts onAws). The
+ * body's size is checked before: an oversized body gets its 413 without waking the wiring. A
+ * wiring that failed answers a bare 500 and is built again by the next invocation.
+ */
+export function routeOnAws(
+  make: (runtime: Runtime) => ApiHandler,
+  options: AwsWiringOptions = {},
+): ApiHandler {
+  const runtime = awsRuntimeOnce(options);
+  const route = lazily(async () => make(await runtime()));
+  return async (event, context) => {
+    let handler: ApiHandler;
+    try {
+      checkBodySize(event);
+      handler = await route();
+      await withLambdaContext(context);
+    } catch (error) {
+      return errorResponse(error, undefined);
+    }
+    return handler(event, context);
+  };
 }

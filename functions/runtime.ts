@@ -1,10 +1,15 @@
 /**
- * The runtime the handlers use: the domain's ports wired to adapters. Built once per
- * Lambda container (never per request). The local stack and tests install theirs with
- * setRuntime before the first request.
+ * The runtime: the domain's ports wired to adapters, plus what the edge needs. It is a
+ * value, never a global: each handler module exports a factory taking the part of it that
+ * the handler uses, and a default `handler` bound to the AWS wiring (aws-runtime.ts), built
+ * lazily on the first call of the Lambda container (`onAws`). The local stack builds its
+ * runtime once and calls the same factories (functions/handlers.ts).
  */
+import type { Context } from 'aws-lambda';
 import type { Deps } from '../shared/domain/deps.ts';
 import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
+import type { ChannelFactory } from './aws-runtime.ts';
+import { lazily } from './lazily.ts';
 
 export interface Runtime extends Deps {
   verifier: TokenVerifier;
@@ -22,36 +27,49 @@ export interface RuntimeSecrets {
   approvalTokenKey: Uint8Array;
 }
 
-let current: Runtime | Promise<Runtime> | undefined;
-/** Builds the runtime on first use: the AWS wiring unless a handler (or the local stack) says otherwise. */
-let factory: () => Promise<Runtime> = () => import('./aws-runtime.ts').then((m) => m.awsRuntime());
+/** What a use case takes as its first argument: the ports it declares it needs. */
+export type UseCaseDeps<F extends (deps: never, ...rest: never[]) => unknown> = Parameters<F>[0];
 
-export function setRuntime(runtime: Runtime | Promise<Runtime> | undefined): void {
-  current = runtime === undefined || !(runtime instanceof Promise) ? runtime : forgetOnFailure(runtime);
+export interface AwsWiringOptions {
+  /**
+   * The approval channels this function's notifier carries (only AwaitApproval and the release
+   * notice post to approvers), loaded with the wiring so their clients stay out of other bundles.
+   */
+  channels?: () => Promise<ChannelFactory>;
 }
 
 /**
- * How this container builds its runtime when first asked (e.g. AwaitApproval adds the
- * approval channels). Nothing is built until getRuntime is called.
+ * The AWS runtime of this container, built on first use (the AWS SDK is imported then, not
+ * when the handler module loads) and built again after a failed build.
  */
-export function setRuntimeFactory(build: () => Promise<Runtime>): void {
-  factory = build;
-}
-
-/**
- * The runtime, built once per container. A build that fails (a transient Secrets Manager or
- * config read error at cold start) is not kept: the next call builds again, so one bad
- * moment never fails every later invocation of the container.
- */
-export async function getRuntime(): Promise<Runtime> {
-  // The AWS wiring is only loaded in Lambda; the local stack always sets its runtime first.
-  current ??= forgetOnFailure(factory());
-  return current;
-}
-
-function forgetOnFailure(building: Promise<Runtime>): Promise<Runtime> {
-  building.catch(() => {
-    if (current === building) current = undefined;
+export function awsRuntimeOnce(options: AwsWiringOptions = {}): () => Promise<Runtime> {
+  return lazily(async () => {
+    const [aws, channels] = await Promise.all([awsWiring(), options.channels?.()]);
+    return aws.awsRuntime(process.env, channels ? { channels } : {});
   });
-  return building;
+}
+
+const awsWiring = lazily(() => import('./aws-runtime.ts'));
+
+/** Puts the invocation's Lambda context on the log lines (after the wiring is built). */
+export async function withLambdaContext(context: Context | undefined): Promise<void> {
+  if (context) (await awsWiring()).addLambdaContext(context);
+}
+
+/**
+ * A workflow step bound to the AWS wiring: `make` is called once with the runtime, on the
+ * first invocation. An invocation whose wiring failed fails (Step Functions retries it), and
+ * the next one wires again. Step errors propagate unwrapped: Retry and Catch match their `name`.
+ */
+export function stepOnAws<I, O>(
+  make: (runtime: Runtime) => (input: I) => Promise<O>,
+  options: AwsWiringOptions = {},
+): (input: I, context?: Context) => Promise<O> {
+  const runtime = awsRuntimeOnce(options);
+  const step = lazily(async () => make(await runtime()));
+  return async (input, context) => {
+    const run = await step();
+    await withLambdaContext(context);
+    return run(input);
+  };
 }

@@ -2,9 +2,11 @@
  * The local stand-in of the SES email channel: the same tokens, stored hashes and message
  * as on AWS, written to the outbox instead of sent (`GET /.local/outbox`, the local page).
  */
-import type { Runtime } from '../functions/runtime.ts';
+import type { RuntimeSecrets } from '../functions/runtime.ts';
 import type { ApprovalChannel } from '../shared/adapters/notify/fanout-notifier.ts';
-import { sendApprovalEmails } from '../shared/adapters/ses/approval-emails.ts';
+import { type ApprovalEmailDeps, sendApprovalEmails } from '../shared/adapters/ses/approval-emails.ts';
+import type { Clock } from '../shared/domain/ports.ts';
+import type { JitvendConfig } from '../shared/domain/profile.ts';
 import type { Outbox } from './outbox.ts';
 
 export interface LocalEmailChannelDeps {
@@ -12,7 +14,12 @@ export interface LocalEmailChannelDeps {
   /** the local server's URL: links are `<publicUrl>/approvals/<token>` */
   publicUrl: string;
   /** read lazily: the runtime is built after its notifier (same as local/channels.ts) */
-  runtime: () => Pick<Runtime, 'store' | 'clock' | 'secrets' | 'config'>;
+  runtime: () => {
+    store: ApprovalEmailDeps['store'];
+    clock: Clock;
+    secrets: Pick<RuntimeSecrets, 'approvalTokenKey'>;
+    config: Pick<JitvendConfig, 'profiles'>;
+  };
 }
 
 export function localEmailChannel(deps: LocalEmailChannelDeps): ApprovalChannel {

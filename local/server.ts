@@ -5,10 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import type { ApiEvent, ApiResult } from '../functions/http.ts';
+import type { ApiEvent, ApiHandler, ApiResult } from '../functions/http.ts';
 import { ROUTES, type RouteSpec } from '../functions/routes.ts';
-
-export type ApiHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
 /** Extra routes of the local stack (`/.local/...`, `/`): return undefined when not theirs. */
 export type LocalRoutes = (req: IncomingMessage, url: URL, body: string) => Promise<ApiResult | undefined>;
@@ -38,18 +36,15 @@ interface CompiledRoute {
   handler: ApiHandler;
 }
 
-async function compileRoutes(): Promise<CompiledRoute[]> {
-  return Promise.all(
-    ROUTES.map(async (spec) => {
-      const params: string[] = [];
-      const source = spec.path.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_, name: string) => {
-        params.push(name);
-        return '([^/]+)';
-      });
-      const module = (await import(`../functions/${spec.handler}/handler.ts`)) as { handler: ApiHandler };
-      return { spec, pattern: new RegExp(`^${source}$`), params, handler: module.handler };
-    }),
-  );
+function compileRoutes(handlerFor: (handler: string) => ApiHandler): CompiledRoute[] {
+  return ROUTES.map((spec) => {
+    const params: string[] = [];
+    const source = spec.path.replace(/[.]/g, '\\.').replace(/\{(\w+)\}/g, (_, name: string) => {
+      params.push(name);
+      return '([^/]+)';
+    });
+    return { spec, pattern: new RegExp(`^${source}$`), params, handler: handlerFor(spec.handler) };
+  });
 }
 
 function lambdaContext(name: string): Context {
@@ -202,10 +197,12 @@ export interface LocalServer {
 export async function startServer(options: {
   host: string;
   port: number;
+  /** the handler of each route, by RouteSpec.handler (functions/handlers.ts) */
+  handlerFor: (handler: string) => ApiHandler;
   localRoutes?: LocalRoutes;
   onError?: (error: unknown) => void;
 }): Promise<LocalServer> {
-  const routes = await compileRoutes();
+  const routes = compileRoutes(options.handlerFor);
   const server = createServer(async (req, res) => {
     try {
       const read = await readBody(req);

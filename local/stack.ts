@@ -11,7 +11,9 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Runtime, setRuntime } from '../functions/runtime.ts';
+import { ROUTE_HANDLERS, stepsOf } from '../functions/handlers.ts';
+import type { ApiHandler } from '../functions/http.ts';
+import type { Runtime } from '../functions/runtime.ts';
 import { loadWorkflowDefinition } from '../infra/workflow-definition-cache.ts';
 import { LocalCloudTrailStandIn } from '../shared/adapters/cloudtrail/local-stand-in.ts';
 import { AesGcmVault } from '../shared/adapters/crypto/aes-gcm-vault.ts';
@@ -25,7 +27,6 @@ import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { type LoadedConfig, loadConfig } from '../shared/config.ts';
 import { needsWorkflow } from '../shared/domain/lifecycle.ts';
 import { type Clock, systemClock } from '../shared/domain/ports.ts';
-import { workflowSteps } from '../shared/domain/use-cases/workflow-steps.ts';
 import { localChannels } from './channels.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { LocalSessionRevoker } from './iam-stand-in.ts';
@@ -95,9 +96,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
-  // Requests that arrive while we start wait for the runtime instead of reaching for AWS.
-  let ready!: (runtime: Runtime) => void;
-  setRuntime(new Promise<Runtime>((r) => (ready = r)));
+  // Requests that arrive while we start wait for the handlers, built once the runtime is.
+  let ready!: (handlers: ReadonlyMap<string, ApiHandler>) => void;
+  const handlers = new Promise<ReadonlyMap<string, ApiHandler>>((r) => (ready = r));
 
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -107,7 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     // DynamoDB Local (Java) takes the longest to be ready: everything that needs no table is
-    // done while it boots (the HTTP server and its handlers, keys, the OIDC issuer).
+    // done while it boots (the HTTP server, keys, the OIDC issuer).
     const dynamoStarting = options.dynamoDb ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
     dynamoStarting.catch(() => {});
     cleanups.push(() => dynamoStarting.then((dynamo) => dynamo.stop()).catch(() => {}));
@@ -122,6 +123,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const server = await startServer({
       host,
       port: options.port ?? Number(process.env.PORT ?? 8787),
+      handlerFor: (name) => {
+        if (!ROUTE_HANDLERS[name]) throw new Error(`no handler ${name} in functions/handlers.ts`);
+        return async (event, context) => (await handlers).get(name)!(event, context);
+      },
       localRoutes: (req, url, body) => {
         if (!oidc || !store || !iam) return Promise.resolve(undefined);
         return localRoutes({
@@ -160,11 +165,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       managedPolicies: config.revocation.managedPolicies,
     });
     oidc = loadedOidc;
-
     const vault = new AesGcmVault(credentialsKey);
-    const runtimeBase = {
+
+    // The runtime, in one pass. The workflow runner is its workflow and runs its steps: each
+    // step reaches the runtime when it runs, as the local channels do.
+    const workflow = new LocalWorkflowRunner({
+      definition,
+      definitionValidated: true,
+      steps: stepsOf(() => runtime),
+      ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+      clock,
+      logger,
+    });
+    cleanups.push(() => workflow.stop());
+    const runtime: Runtime = {
       config,
       store,
+      workflow,
+      callback: workflow,
       issuer: sts,
       vault,
       watcher: new EventWatcher(store),
@@ -172,12 +191,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clock,
       newId: randomUUID,
       logger,
-    };
-
-    const runtime: Runtime = {
-      ...runtimeBase,
-      workflow: undefined as never,
-      callback: undefined as never,
       revoker: iam,
       notifier: new FanoutNotifier(
         localChannels({ outbox, publicUrl: server.url, runtime: () => runtime }),
@@ -196,19 +209,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       publicUrl: server.url,
     };
-    const workflow = new LocalWorkflowRunner({
-      definition,
-      definitionValidated: true,
-      steps: workflowSteps(runtime),
-      ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
-      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
-      clock,
-      logger,
-    });
-    runtime.workflow = workflow;
-    runtime.callback = workflow;
-    cleanups.push(() => workflow.stop());
-    ready(runtime);
+    ready(new Map(Object.entries(ROUTE_HANDLERS).map(([name, make]) => [name, make(runtime)])));
 
     // A restart loses nothing: every request still in flight picks up where it was (a table
     // created just now holds none).
@@ -240,7 +241,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
   } catch (error) {
     await stop();
-    setRuntime(undefined);
     throw error;
   }
 }

@@ -4,8 +4,9 @@
  * aws-local-stepfunctions, each Task state running its step (WorkflowSteps) directly.
  *
  * What it adds to the library, and why:
- * - Task → step: read from the definition itself (the function ARN names the step, see
- *   stepOfFunction); a definition invoking anything else is refused at construction.
+ * - Task → step: the step table (STEPS of functions/steps.ts) names the step each Task
+ *   state runs, and the function the definition invokes must be that step's (its ARN names
+ *   the step, see stepOfFunction); a definition that disagrees is refused at construction.
  * - `.waitForTaskToken`: the library has none. The context gives `$$.Task.Token` a
  *   per-execution placeholder; the Task's handler mints a fresh random token for each
  *   attempt, puts it where the placeholder landed in the payload, calls the step, and
@@ -22,6 +23,7 @@
 import './polyfills.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { stepOfState } from '../functions/steps.ts';
 import type { Clock, Workflow } from '../shared/domain/ports.ts';
 import { systemClock } from '../shared/domain/ports.ts';
 import type { AccessRequest } from '../shared/domain/types.ts';
@@ -166,6 +168,12 @@ function bindTask(name: string, state: Record<string, unknown>): TaskBinding {
   }
   const step = typeof functionArn === 'string' ? stepOfFunction(functionArn) : undefined;
   if (!step) throw new Error(`state ${name} invokes ${String(functionArn)}, which names no workflow step`);
+  const listed = stepOfState(name);
+  if (listed !== step) {
+    throw new Error(
+      `state ${name} invokes the ${step} step, but functions/steps.ts ${listed ? `gives it ${listed}` : 'does not list it'}`,
+    );
+  }
   if (kind === 'waitForTaskToken' && !JSON.stringify(parameters).includes('"$$.Task.Token"')) {
     throw new Error(`state ${name} waits for a task token but never passes $$.Task.Token`);
   }

@@ -9,7 +9,21 @@ import {
   MAX_DECISION_REASON_CHARS,
   pageForProblem,
 } from '../../shared/web/approval-pages.ts';
-import { type ApiEvent, errorResponse, header, publicRoute } from '../http.ts';
+import {
+  type ApiEvent,
+  type ApiHandler,
+  errorResponse,
+  header,
+  publicRoute,
+  type RouteDeps,
+  routeOnAws,
+} from '../http.ts';
+import type { Runtime, UseCaseDeps } from '../runtime.ts';
+
+type ApprovalDecisionDeps = RouteDeps &
+  UseCaseDeps<typeof decideByEmailLink> &
+  Omit<UseCaseDeps<typeof resolveApprovalLink>, 'approvalTokenKey'> &
+  Pick<Runtime, 'secrets'>;
 
 /**
  * POST /approvals/{token}: the approver's decision from the confirmation page's form
@@ -17,48 +31,52 @@ import { type ApiEvent, errorResponse, header, publicRoute } from '../http.ts';
  * decideByEmailLink spends the link (single use, even under races) and decides. A bad,
  * expired or spent link, or a bad form, changes nothing.
  */
-export const handler = publicRoute(async ({ event, runtime }) => {
-  try {
-    const link = await resolveApprovalLink(
-      { store: runtime.store, clock: runtime.clock, approvalTokenKey: runtime.secrets.approvalTokenKey },
-      event.pathParameters?.token,
-    );
-    if (!link.ok) return linkProblemPage(link.problem, link.request);
+export function makeApprovalDecisionHandler(deps: ApprovalDecisionDeps): ApiHandler {
+  return publicRoute(deps, async (event) => {
+    try {
+      const link = await resolveApprovalLink(
+        { store: deps.store, clock: deps.clock, approvalTokenKey: deps.secrets.approvalTokenKey },
+        event.pathParameters?.token,
+      );
+      if (!link.ok) return linkProblemPage(link.problem, link.request);
 
-    const form = decisionForm(event);
-    if (!form.ok) return errorPage(form.statusCode, form.detail);
+      const form = decisionForm(event);
+      if (!form.ok) return errorPage(form.statusCode, form.detail);
 
-    const result = await decideByEmailLink(runtime, link, form);
-    switch (result.outcome) {
-      case 'link_used':
-        // another click (or another tab) spent it first
-        return linkProblemPage('used', result.request);
-      case 'approved':
-      case 'denied':
-        return decisionResultPage(result.request, { outcome: result.outcome });
-      case 'recorded':
-        return decisionResultPage(result.request, { outcome: 'recorded', remaining: result.remaining });
-      case 'refused':
-        if (!result.audited) {
-          runtime.logger.warn(
-            'email decision refused: not an approver of the profile, not written to the request',
-            {
-              requestId: result.request.id,
-              person: link.claims.person,
-              code: result.code,
-            },
-          );
-        }
-        return decisionResultPage(result.request, {
-          outcome: 'refused',
-          why: result.message,
-          statusCode: REFUSAL_STATUS[result.code],
-        });
+      const result = await decideByEmailLink(deps, link, form);
+      switch (result.outcome) {
+        case 'link_used':
+          // another click (or another tab) spent it first
+          return linkProblemPage('used', result.request);
+        case 'approved':
+        case 'denied':
+          return decisionResultPage(result.request, { outcome: result.outcome });
+        case 'recorded':
+          return decisionResultPage(result.request, { outcome: 'recorded', remaining: result.remaining });
+        case 'refused':
+          if (!result.audited) {
+            deps.logger.warn(
+              'email decision refused: not an approver of the profile, not written to the request',
+              {
+                requestId: result.request.id,
+                person: link.claims.person,
+                code: result.code,
+              },
+            );
+          }
+          return decisionResultPage(result.request, {
+            outcome: 'refused',
+            why: result.message,
+            statusCode: REFUSAL_STATUS[result.code],
+          });
+      }
+    } catch (error) {
+      return pageForProblem(errorResponse(error, deps));
     }
-  } catch (error) {
-    return pageForProblem(errorResponse(error, runtime));
-  }
-});
+  });
+}
+
+export const handler = routeOnAws(makeApprovalDecisionHandler);
 
 const REFUSAL_STATUS: Record<RefusalCode, number> = {
   not_pending: 409,

@@ -8,12 +8,12 @@
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { readStreamRecord } from '../../shared/adapters/audit-sink/stream-records.ts';
 import { redactingLogger } from '../../shared/adapters/logging/redact.ts';
 import { type AuditSink, type AuditSinkEntry, auditSinkEntryOf } from '../../shared/domain/audit-records.ts';
 import type { Logger } from '../../shared/domain/ports.ts';
-import { describeIssues } from '../../shared/zod-issues.ts';
+import { auditStreamEnvironment, readEnvironment } from '../../shared/environment.ts';
+import { lazily } from '../lazily.ts';
 
 export type AuditStreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
@@ -69,12 +69,6 @@ function reportAnomaly(logger: Logger, entry: AuditSinkEntry): void {
   logger.error(`AUDIT TAMPERING: ${kind.replaceAll('_', ' ')}`, fields);
 }
 
-const envSchema = z.object({
-  AUDIT_BUCKET: z.string().min(3).describe('S3 bucket of the audit trail'),
-  EVENT_BUS_NAME: z.string().min(1).optional().describe('event bus for audit events; unset: none published'),
-  AUDIT_KMS_KEY_ID: z.string().min(1).optional().describe('KMS key for SSE-KMS of audit objects'),
-});
-
 /**
  * The AWS wiring, from the environment: S3 first (durable), then EventBridge. The SDK
  * clients are imported here, on the first batch, not when the module loads (cold start).
@@ -82,10 +76,7 @@ const envSchema = z.object({
 export async function auditStreamHandlerFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<AuditStreamHandler> {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success)
-    throw new Error(`jitvend audit stream environment: ${describeIssues(parsed.error.issues).join('; ')}`);
-  const settings = parsed.data;
+  const settings = readEnvironment(auditStreamEnvironment, env, 'jitvend audit stream environment');
   const [{ S3AuditSink }, { EventBridgeAuditPublisher }, { FanoutAuditSink }] = await Promise.all([
     import('../../shared/adapters/audit-sink/s3-audit-sink.ts'),
     import('../../shared/adapters/audit-sink/eventbridge-publisher.ts'),
@@ -108,19 +99,12 @@ export async function auditStreamHandlerFromEnv(
   return makeAuditStreamHandler(new FanoutAuditSink(...sinks), logger);
 }
 
-let wired: Promise<AuditStreamHandler> | undefined;
+const wired = lazily(() => auditStreamHandlerFromEnv());
 
 /**
  * The Lambda entry point: wired from the environment once per container, on first use. A
  * wiring that failed is not kept: the next batch wires again.
  */
 export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  if (!wired) {
-    const wiring = auditStreamHandlerFromEnv();
-    wired = wiring;
-    wiring.catch(() => {
-      if (wired === wiring) wired = undefined;
-    });
-  }
-  return (await wired)(event);
+  return (await wired())(event);
 }

@@ -1,8 +1,15 @@
 import { cancelRequest } from '../../shared/domain/use-cases/cancel-request.ts';
 import { toView } from '../../shared/domain/view.ts';
-import { authedRoute, json, pathParam } from '../http.ts';
+import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
+
+type CancelRequestDeps = UseCaseDeps<typeof cancelRequest> & AuthedRouteDeps;
 
 /** POST /requests/{id}/cancel */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  return json(200, toView(await cancelRequest(runtime, principal, pathParam(event, 'id'))));
-});
+export function makeCancelRequestHandler(deps: CancelRequestDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    return json(200, toView(await cancelRequest(deps, principal, pathParam(event, 'id'))));
+  });
+}
+
+export const handler = routeOnAws(makeCancelRequestHandler);

@@ -2,15 +2,31 @@ import { createRequestSchema } from '../../shared/api/schemas.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
 import { toView } from '../../shared/domain/view.ts';
-import { authedRoute, header, json, jsonBody, parseWith } from '../http.ts';
+import {
+  type ApiHandler,
+  type AuthedRouteDeps,
+  authedRoute,
+  header,
+  json,
+  jsonBody,
+  parseWith,
+  routeOnAws,
+} from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
+
+type CreateRequestDeps = UseCaseDeps<typeof createRequest> & AuthedRouteDeps;
 
 /** POST /requests */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  const body = parseWith(createRequestSchema, jsonBody(event), 'body');
-  const key = header(event, 'idempotency-key');
-  if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key)) {
-    throw new ValidationError('Idempotency-Key: must be 1-128 visible ASCII characters');
-  }
-  const { request, created } = await createRequest(runtime, principal, body, key);
-  return json(created ? 201 : 200, toView(request), { location: `/requests/${request.id}` });
-});
+export function makeCreateRequestHandler(deps: CreateRequestDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    const body = parseWith(createRequestSchema, jsonBody(event), 'body');
+    const key = header(event, 'idempotency-key');
+    if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key)) {
+      throw new ValidationError('Idempotency-Key: must be 1-128 visible ASCII characters');
+    }
+    const { request, created } = await createRequest(deps, principal, body, key);
+    return json(created ? 201 : 200, toView(request), { location: `/requests/${request.id}` });
+  });
+}
+
+export const handler = routeOnAws(makeCreateRequestHandler);

@@ -3,7 +3,17 @@ import { principalKey } from '../../shared/domain/access.ts';
 import { ForbiddenError } from '../../shared/domain/errors.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
 import { toView } from '../../shared/domain/view.ts';
-import { authedRoute, json, jsonBody, parseWith, pathParam } from '../http.ts';
+import {
+  type ApiHandler,
+  type AuthedRouteDeps,
+  authedRoute,
+  json,
+  jsonBody,
+  parseWith,
+  pathParam,
+  routeOnAws,
+} from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
 
 const decisionBody = z.strictObject({
   decision: z.enum(['approve', 'deny']),
@@ -14,29 +24,35 @@ const decisionBody = z.strictObject({
  * POST /requests/{id}/decision: an approver decides through the API (or the CLI) with a
  * token whose email claim names a configured person. Same rules and audit as Slack and email.
  */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  const body = parseWith(decisionBody, jsonBody(event), 'body');
-  const result = await decide(runtime, {
-    requestId: pathParam(event, 'id'),
-    person: principal.person,
-    actor: principalKey(principal),
-    principal,
-    decision: body.decision,
-    channel: 'api',
-    ...(body.reason ? { reason: body.reason } : {}),
-  });
-  if (result.outcome === 'refused') {
-    // an approver's refused attempt is audited by decide(); an outsider's is only logged here
-    if (!result.audited) {
-      runtime.logger.warn('decision refused: not an approver of the profile, not written to the request', {
-        requestId: result.request.id,
-        principal: principalKey(principal),
-        code: result.code,
+type DecideRequestDeps = UseCaseDeps<typeof decide> & AuthedRouteDeps;
+
+export function makeDecideRequestHandler(deps: DecideRequestDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    const body = parseWith(decisionBody, jsonBody(event), 'body');
+    const result = await decide(deps, {
+      requestId: pathParam(event, 'id'),
+      person: principal.person,
+      actor: principalKey(principal),
+      principal,
+      decision: body.decision,
+      channel: 'api',
+      ...(body.reason ? { reason: body.reason } : {}),
+    });
+    if (result.outcome === 'refused') {
+      // an approver's refused attempt is audited by decide(); an outsider's is only logged here
+      if (!result.audited) {
+        deps.logger.warn('decision refused: not an approver of the profile, not written to the request', {
+          requestId: result.request.id,
+          principal: principalKey(principal),
+          code: result.code,
+        });
+      }
+      throw new ForbiddenError(result.message, {
+        extra: { code: result.code, requestStatus: result.request.status },
       });
     }
-    throw new ForbiddenError(result.message, {
-      extra: { code: result.code, requestStatus: result.request.status },
-    });
-  }
-  return json(200, { outcome: result.outcome, message: result.message, request: toView(result.request) });
-});
+    return json(200, { outcome: result.outcome, message: result.message, request: toView(result.request) });
+  });
+}
+
+export const handler = routeOnAws(makeDecideRequestHandler);

@@ -1,7 +1,14 @@
 import { deliverCredentials } from '../../shared/domain/use-cases/deliver-credentials.ts';
-import { authedRoute, json, pathParam } from '../http.ts';
+import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
+
+type DeliverCredentialsDeps = UseCaseDeps<typeof deliverCredentials> & AuthedRouteDeps;
 
 /** POST /requests/{id}/credentials: once, to the requester only. */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  return json(200, await deliverCredentials(runtime, principal, pathParam(event, 'id')));
-});
+export function makeDeliverCredentialsHandler(deps: DeliverCredentialsDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    return json(200, await deliverCredentials(deps, principal, pathParam(event, 'id')));
+  });
+}
+
+export const handler = routeOnAws(makeDeliverCredentialsHandler);

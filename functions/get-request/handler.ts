@@ -1,11 +1,26 @@
 import { getQuerySchema } from '../../shared/api/schemas.ts';
 import { getRequest } from '../../shared/domain/use-cases/read-requests.ts';
 import { toView } from '../../shared/domain/view.ts';
-import { authedRoute, json, parseWith, pathParam } from '../http.ts';
+import {
+  type ApiHandler,
+  type AuthedRouteDeps,
+  authedRoute,
+  json,
+  parseWith,
+  pathParam,
+  routeOnAws,
+} from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
+
+type GetRequestDeps = UseCaseDeps<typeof getRequest> & AuthedRouteDeps;
 
 /** GET /requests/{id}?waitSeconds=N */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  const query = parseWith(getQuerySchema, event.queryStringParameters ?? {}, 'query');
-  const request = await getRequest(runtime, principal, pathParam(event, 'id'), query.waitSeconds ?? 0);
-  return json(200, toView(request));
-});
+export function makeGetRequestHandler(deps: GetRequestDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    const query = parseWith(getQuerySchema, event.queryStringParameters ?? {}, 'query');
+    const request = await getRequest(deps, principal, pathParam(event, 'id'), query.waitSeconds ?? 0);
+    return json(200, toView(request));
+  });
+}
+
+export const handler = routeOnAws(makeGetRequestHandler);

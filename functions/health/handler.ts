@@ -1,4 +1,8 @@
-import { json, publicRoute } from '../http.ts';
+import { type ApiHandler, json, publicRoute, type RouteDeps, routeOnAws } from '../http.ts';
 
 /** GET /health: liveness. */
-export const handler = publicRoute(async () => json(200, { status: 'ok' }));
+export function makeHealthHandler(deps: RouteDeps): ApiHandler {
+  return publicRoute(deps, async () => json(200, { status: 'ok' }));
+}
+
+export const handler = routeOnAws(makeHealthHandler);

@@ -1,14 +1,21 @@
 import { listQuerySchema } from '../../shared/api/schemas.ts';
 import { listRequests } from '../../shared/domain/use-cases/read-requests.ts';
 import { toView } from '../../shared/domain/view.ts';
-import { authedRoute, json, parseWith } from '../http.ts';
+import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, parseWith, routeOnAws } from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
+
+type ListRequestsDeps = UseCaseDeps<typeof listRequests> & AuthedRouteDeps;
 
 /** GET /requests?status=&limit=&cursor= */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
-  const page = await listRequests(runtime, principal, query);
-  return json(200, {
-    items: page.items.map(toView),
-    ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
+export function makeListRequestsHandler(deps: ListRequestsDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    const query = parseWith(listQuerySchema, event.queryStringParameters ?? {}, 'query');
+    const page = await listRequests(deps, principal, query);
+    return json(200, {
+      items: page.items.map(toView),
+      ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
+    });
   });
-});
+}
+
+export const handler = routeOnAws(makeListRequestsHandler);

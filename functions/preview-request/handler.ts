@@ -1,15 +1,30 @@
 import { createRequestSchema } from '../../shared/api/schemas.ts';
 import { evaluateRequest } from '../../shared/domain/use-cases/create-request.ts';
 import { routeView } from '../../shared/domain/view.ts';
-import { authedRoute, json, jsonBody, parseWith } from '../http.ts';
+import {
+  type ApiHandler,
+  type AuthedRouteDeps,
+  authedRoute,
+  json,
+  jsonBody,
+  parseWith,
+  routeOnAws,
+} from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
+
+type PreviewRequestDeps = UseCaseDeps<typeof evaluateRequest> & AuthedRouteDeps;
 
 /** POST /requests/preview: what a request would get; creates nothing. */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  const body = parseWith(createRequestSchema, jsonBody(event), 'body');
-  const evaluated = evaluateRequest(runtime, principal, body);
-  return json(200, {
-    sessionPolicy: evaluated.sessionPolicy,
-    durationSeconds: evaluated.durationSeconds,
-    approval: routeView(evaluated.route),
+export function makePreviewRequestHandler(deps: PreviewRequestDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    const body = parseWith(createRequestSchema, jsonBody(event), 'body');
+    const evaluated = evaluateRequest(deps, principal, body);
+    return json(200, {
+      sessionPolicy: evaluated.sessionPolicy,
+      durationSeconds: evaluated.durationSeconds,
+      approval: routeView(evaluated.route),
+    });
   });
-});
+}
+
+export const handler = routeOnAws(makePreviewRequestHandler);

@@ -1,7 +1,14 @@
 import { requestAudit } from '../../shared/domain/use-cases/read-requests.ts';
-import { authedRoute, json, pathParam } from '../http.ts';
+import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
+
+type RequestAuditDeps = UseCaseDeps<typeof requestAudit> & AuthedRouteDeps;
 
 /** GET /requests/{id}/audit: oldest first. */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  return json(200, await requestAudit(runtime, principal, pathParam(event, 'id')));
-});
+export function makeRequestAuditHandler(deps: RequestAuditDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    return json(200, await requestAudit(deps, principal, pathParam(event, 'id')));
+  });
+}
+
+export const handler = routeOnAws(makeRequestAuditHandler);

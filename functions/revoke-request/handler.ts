@@ -2,19 +2,35 @@ import { z } from 'zod';
 import { principalKey } from '../../shared/domain/access.ts';
 import { revokeRequest } from '../../shared/domain/use-cases/revoke-request.ts';
 import { toView } from '../../shared/domain/view.ts';
-import { authedRoute, json, jsonBody, parseWith, pathParam } from '../http.ts';
+import {
+  type ApiHandler,
+  type AuthedRouteDeps,
+  authedRoute,
+  json,
+  jsonBody,
+  parseWith,
+  pathParam,
+  routeOnAws,
+} from '../http.ts';
+import type { UseCaseDeps } from '../runtime.ts';
 
 const revokeBody = z.strictObject({ reason: z.string().trim().max(500).optional() });
 
 /** POST /requests/{id}/revoke: an approver ends an issued session early. Body optional: {reason}. */
-export const handler = authedRoute(async ({ event, runtime, principal }) => {
-  const body = event.body ? parseWith(revokeBody, jsonBody(event), 'body') : {};
-  const request = await revokeRequest(runtime, {
-    requestId: pathParam(event, 'id'),
-    person: principal.person,
-    actor: principalKey(principal),
-    channel: 'api',
-    ...(body.reason ? { reason: body.reason } : {}),
+type RevokeRequestDeps = UseCaseDeps<typeof revokeRequest> & AuthedRouteDeps;
+
+export function makeRevokeRequestHandler(deps: RevokeRequestDeps): ApiHandler {
+  return authedRoute(deps, async (event, principal) => {
+    const body = event.body ? parseWith(revokeBody, jsonBody(event), 'body') : {};
+    const request = await revokeRequest(deps, {
+      requestId: pathParam(event, 'id'),
+      person: principal.person,
+      actor: principalKey(principal),
+      channel: 'api',
+      ...(body.reason ? { reason: body.reason } : {}),
+    });
+    return json(200, toView(request));
   });
-  return json(200, toView(request));
-});
+}
+
+export const handler = routeOnAws(makeRevokeRequestHandler);

@@ -18,53 +18,70 @@ import { personBySlackId } from '../../shared/domain/access.ts';
 import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
 import { revokeRequest } from '../../shared/domain/use-cases/revoke-request.ts';
-import { type ApiEvent, header, problem, publicRoute } from '../http.ts';
-import type { Runtime } from '../runtime.ts';
+import {
+  type ApiEvent,
+  type ApiHandler,
+  header,
+  problem,
+  publicRoute,
+  type RouteDeps,
+  routeOnAws,
+} from '../http.ts';
+import type { Runtime, UseCaseDeps } from '../runtime.ts';
+
+type SlackInteractionsDeps = RouteDeps &
+  UseCaseDeps<typeof decide> &
+  UseCaseDeps<typeof revokeRequest> &
+  Pick<Runtime, 'config' | 'clock' | 'secrets' | 'publicUrl'>;
 
 /**
  * POST /slack/interactions: a click on a jitvend Slack message. The signature covers the
  * raw body, so it is verified on the bytes exactly as received; the decision is taken at
  * once and the message updated through the payload's response_url within Slack's 3 s.
  */
-export const handler = publicRoute(async ({ event, runtime }) => {
-  const body = rawBody(event);
-  const check = verifySlackSignature({
-    secret: runtime.secrets.slackSigningSecret,
-    timestamp: header(event, 'x-slack-request-timestamp'),
-    signature: header(event, 'x-slack-signature'),
-    body,
-    now: runtime.clock.now(),
-  });
-  if (!check.ok) {
-    runtime.logger.warn('slack interaction refused', { reason: check.reason });
-    return problem(401, 'the Slack signature is missing, invalid or stale');
-  }
-  const interaction = parseInteraction(body.toString('utf8'));
-  const responseUrl = allowedResponseUrl(interaction.responseUrl, runtime.publicUrl);
-  if (!responseUrl) throw new ValidationError('payload: response_url is not a Slack response URL');
-
-  const response = await answer(runtime, interaction);
-  const posted = await postResponse(responseUrl, response);
-  if (!posted.ok) {
-    runtime.logger.warn('slack response_url update failed', {
-      requestId: interaction.requestId,
-      user: interaction.userId,
-      reason: posted.reason,
+export function makeSlackInteractionsHandler(deps: SlackInteractionsDeps): ApiHandler {
+  return publicRoute(deps, async (event) => {
+    const body = rawBody(event);
+    const check = verifySlackSignature({
+      secret: deps.secrets.slackSigningSecret,
+      timestamp: header(event, 'x-slack-request-timestamp'),
+      signature: header(event, 'x-slack-signature'),
+      body,
+      now: deps.clock.now(),
     });
-  }
-  return { statusCode: 200, headers: { 'cache-control': 'no-store' }, body: '' };
-});
+    if (!check.ok) {
+      deps.logger.warn('slack interaction refused', { reason: check.reason });
+      return problem(401, 'the Slack signature is missing, invalid or stale');
+    }
+    const interaction = parseInteraction(body.toString('utf8'));
+    const responseUrl = allowedResponseUrl(interaction.responseUrl, deps.publicUrl);
+    if (!responseUrl) throw new ValidationError('payload: response_url is not a Slack response URL');
+
+    const response = await answer(deps, interaction);
+    const posted = await postResponse(responseUrl, response);
+    if (!posted.ok) {
+      deps.logger.warn('slack response_url update failed', {
+        requestId: interaction.requestId,
+        user: interaction.userId,
+        reason: posted.reason,
+      });
+    }
+    return { statusCode: 200, headers: { 'cache-control': 'no-store' }, body: '' };
+  });
+}
+
+export const handler = routeOnAws(makeSlackInteractionsHandler);
 
 function rawBody(event: ApiEvent): Buffer {
   const raw = event.body ?? '';
   return event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
 }
 
-async function answer(runtime: Runtime, interaction: SlackInteraction): Promise<SlackResponse> {
-  const person = personBySlackId(runtime.config, interaction.userId);
+async function answer(deps: SlackInteractionsDeps, interaction: SlackInteraction): Promise<SlackResponse> {
+  const person = personBySlackId(deps.config, interaction.userId);
   try {
     if (interaction.action === SLACK_ACTION.revoke) {
-      const revoked = await revokeRequest(runtime, {
+      const revoked = await revokeRequest(deps, {
         requestId: interaction.requestId,
         person,
         actor: interaction.userId,
@@ -72,7 +89,7 @@ async function answer(runtime: Runtime, interaction: SlackInteraction): Promise<
       });
       return replaceWith(revokedMessage(revoked, person!));
     }
-    const result = await decide(runtime, {
+    const result = await decide(deps, {
       requestId: interaction.requestId,
       person,
       actor: interaction.userId,
@@ -82,7 +99,7 @@ async function answer(runtime: Runtime, interaction: SlackInteraction): Promise<
     if (result.outcome === 'refused') {
       if (!result.audited) {
         // an outsider's click: answered and logged, never written to the request
-        runtime.logger.warn(
+        deps.logger.warn(
           'slack decision refused: not an approver of the profile, not written to the request',
           {
             requestId: interaction.requestId,

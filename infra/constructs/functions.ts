@@ -21,22 +21,24 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DENY_POLICY_NAME, MANAGED_DENY_POLICY_PATH, roleAccountOf } from '../../shared/domain/revocation.ts';
+import type { EnvironmentName } from '../../shared/environment.ts';
 import type { Capability } from '../access.ts';
 import { PROJECT_ROOT, slimCatalogueDir } from '../bundle-inputs.ts';
 import { acknowledge, wildcardResourceFinding } from '../nag.ts';
 
 /** Where the bundle keeps what the afterBundling hook copies next to index.js. */
-export const BUNDLED_CONFIG_PATH = '/var/task/jitvend.config.yaml';
-export const BUNDLED_IAM_DATA_DIR = '/var/task/iam-data';
+const BUNDLED_CONFIG_PATH = '/var/task/jitvend.config.yaml';
+const BUNDLED_IAM_DATA_DIR = '/var/task/iam-data';
 
-/** The Powertools settings every function gets. Events are never logged: they carry bearer tokens. */
-export const POWERTOOLS_ENVIRONMENT: Readonly<Record<string, string>> = {
+/**
+ * The settings of Powertools Logger (the only Powertools package jitvend uses) every function
+ * gets. Events are never logged: they carry bearer tokens.
+ */
+const POWERTOOLS_ENVIRONMENT: Readonly<Record<string, string>> = {
   POWERTOOLS_SERVICE_NAME: 'jitvend',
-  POWERTOOLS_METRICS_NAMESPACE: 'jitvend',
   POWERTOOLS_LOG_LEVEL: 'INFO',
   POWERTOOLS_LOGGER_LOG_EVENT: 'false',
   POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
-  POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
 };
 
 /** The tag keys sessionTagsFor puts on every session (shared/domain/session.ts). */
@@ -49,7 +51,8 @@ export interface JitVendFunctionProps {
   entry?: string;
   /** the validated config file to ship as /var/task/jitvend.config.yaml */
   configPath: string;
-  environment: Record<string, string>;
+  /** jitvend's variables, by the names of shared/environment.ts */
+  environment: Partial<Record<EnvironmentName, string>>;
   logsKey: kms.IKey;
   logRetention: logs.RetentionDays;
   timeout: Duration;
@@ -107,9 +110,11 @@ export class JitVendFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         ...POWERTOOLS_ENVIRONMENT,
-        JITVEND_CONFIG: BUNDLED_CONFIG_PATH,
-        IAM_DATA_DIR: BUNDLED_IAM_DATA_DIR,
-        ...props.environment,
+        ...jitvendEnvironment({
+          JITVEND_CONFIG: BUNDLED_CONFIG_PATH,
+          IAM_DATA_DIR: BUNDLED_IAM_DATA_DIR,
+          ...props.environment,
+        }),
       },
       bundling: {
         forceDockerBundling: false,
@@ -143,9 +148,17 @@ export class JitVendFunction extends Construct {
     ]);
   }
 
-  addEnvironment(name: string, value: string): void {
+  /** Sets one of jitvend's variables (shared/environment.ts defines the names and reads them). */
+  addEnvironment(name: EnvironmentName, value: string): void {
     this.function.addEnvironment(name, value);
   }
+}
+
+/** jitvend's variables as Lambda takes them (those left undefined are not set). */
+function jitvendEnvironment(variables: Partial<Record<EnvironmentName, string>>): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) if (value !== undefined) set[name] = value;
+  return set;
 }
 
 function sh(value: string): string {

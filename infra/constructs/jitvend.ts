@@ -25,6 +25,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ROUTES, type RouteSpec } from '../../functions/routes.ts';
+import { STEPS } from '../../functions/steps.ts';
 import type { LoadedConfig } from '../../shared/config.ts';
 import { WORKFLOW_STEP_NAMES, type WorkflowStepName } from '../../shared/domain/workflow-contract.ts';
 import { accessOf } from '../access.ts';
@@ -102,9 +103,9 @@ export interface JitVendProps {
   routes?: readonly RouteSpec[];
 }
 
-/** `awaitApproval` → `workflow-await-approval` (the handler folder of a workflow step). */
+/** The handler folder of a workflow step, from the step table (functions/steps.ts). */
 export function stepHandler(step: WorkflowStepName): string {
-  return `workflow-${step.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return STEPS[step].handler;
 }
 
 export const DEFAULT_AUDIT_STREAM_ENTRY = join(PROJECT_ROOT, 'functions', 'audit-stream', 'handler.ts');

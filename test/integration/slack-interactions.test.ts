@@ -20,7 +20,7 @@ import {
   type MockInstance,
   vi,
 } from 'vitest';
-import { handler } from '../../functions/slack-interactions/handler.ts';
+import { makeSlackInteractionsHandler } from '../../functions/slack-interactions/handler.ts';
 import type { NotifyingStore } from '../../local/notifying-store.ts';
 import type { OutboxMessage } from '../../local/outbox.ts';
 import { localSlackChannel } from '../../local/slack-stand-in.ts';
@@ -429,6 +429,8 @@ describe('POST /slack/interactions on the local stack', () => {
       Math.floor(Date.now() / 1000),
       body,
     );
+    // the handler Lambda runs, built from the stack's runtime
+    const handler = makeSlackInteractionsHandler(stack.runtime);
     const result = await handler(
       {
         version: '2.0',

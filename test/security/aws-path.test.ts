@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { getRuntime, setRuntime } from '../../functions/runtime.ts';
+import { awsRuntimeOnce } from '../../functions/runtime.ts';
 import { LOCAL_MANAGED_POLICIES_PER_ROLE, LocalSessionRevoker } from '../../local/iam-stand-in.ts';
 import { LOCAL_TABLE_NAME } from '../../local/stack.ts';
 import type { LocalWorkflowRunner } from '../../local/workflow-runner.ts';
@@ -321,8 +321,8 @@ describe('the workflow under AWS failures (deployed definition, real steps)', ()
 describe('cold start, audit writes and config', () => {
   it('one transient Secrets Manager error at cold start does not fail every later call of the container', async () => {
     const sm = mockClient(SecretsManagerClient);
-    const saved = (await getRuntime().catch(() => undefined)) ?? undefined;
-    setRuntime(undefined);
+    // the AWS wiring as every handler module builds it: once per container, on first use
+    const getRuntime = awsRuntimeOnce();
     vi.stubEnv('TABLE_NAME', 'jitvend-requests');
     vi.stubEnv('STATE_MACHINE_ARN', 'arn:aws:states:us-east-1:123456789012:stateMachine:jitvend-approval');
     vi.stubEnv(
@@ -345,7 +345,6 @@ describe('cold start, audit writes and config', () => {
     } finally {
       sm.restore();
       vi.unstubAllEnvs();
-      setRuntime(saved);
     }
   });
 

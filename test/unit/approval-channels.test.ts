@@ -1,24 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { awsApprovalChannels } from '../../functions/approval-channels.ts';
 import type { AwsSettings, LoadedSecrets } from '../../functions/aws-runtime.ts';
-import type { Runtime } from '../../functions/runtime.ts';
 
-const settings = {
+const settings: AwsSettings = {
   TABLE_NAME: 'jitvend',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:jitvend',
   CREDENTIALS_KEY_ID: 'alias/jitvend',
   PUBLIC_URL: 'https://api.example.com',
   JITVEND_CONFIG: 'jitvend.config.yaml',
-} as AwsSettings;
+};
 const secrets: LoadedSecrets = {
   slackSigningSecret: 's',
   slackBotToken: '',
   approvalTokenKey: new Uint8Array(32),
 };
-const runtime = { store: {}, clock: { now: () => new Date() }, config: { profiles: {} } } as unknown as Pick<
-  Runtime,
-  'store' | 'clock' | 'config'
->;
+const runtime: Parameters<typeof awsApprovalChannels>[2] = {
+  store: { saveApprovalToken: async () => undefined },
+  clock: { now: () => new Date() },
+  config: { profiles: {} },
+};
 
 describe('approval channels on AWS', () => {
   it('has none when neither Slack nor email is configured', () => {

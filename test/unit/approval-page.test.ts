@@ -3,11 +3,10 @@
  * shows, the form decides once, and every bad link changes nothing.
  */
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { handler as decisionHandler } from '../../functions/approval-decision/handler.ts';
-import { handler as pageHandler } from '../../functions/approval-page/handler.ts';
-import type { ApiEvent, ApiResult } from '../../functions/http.ts';
-import { type Runtime, setRuntime } from '../../functions/runtime.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { makeApprovalDecisionHandler } from '../../functions/approval-decision/handler.ts';
+import { makeApprovalPageHandler } from '../../functions/approval-page/handler.ts';
+import type { ApiEvent, ApiHandler, ApiResult } from '../../functions/http.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { issueApprovalToken } from '../../shared/domain/approval-tokens.ts';
 import { ConcurrentUpdateError } from '../../shared/domain/errors.ts';
@@ -75,6 +74,8 @@ const config = loadConfig('jitvend.config.yaml');
 let store: MemoryStore;
 let now: Date;
 let resumed: Array<{ token: string; output: unknown }>;
+let pageHandler: ApiHandler;
+let decisionHandler: ApiHandler;
 
 function pending(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return {
@@ -107,7 +108,7 @@ beforeEach(() => {
   resumed = [];
   const runtime = {
     config,
-    store: store as unknown as RequestStore,
+    store,
     clock: { now: () => now },
     callback: {
       sendTaskSuccess: async (token: string, output: unknown) => {
@@ -120,10 +121,10 @@ beforeEach(() => {
     publicUrl: 'https://api.example.com',
     secrets: { slackSigningSecret: 's', approvalTokenKey: KEY },
     newId: () => 'id',
-  } as unknown as Runtime;
-  setRuntime(runtime);
+  };
+  pageHandler = makeApprovalPageHandler(runtime);
+  decisionHandler = makeApprovalDecisionHandler(runtime);
 });
-afterAll(() => setRuntime(undefined));
 
 async function given(request: AccessRequest = pending(), person = 'alice'): Promise<string> {
   store.requests.set(request.id, structuredClone(request));

@@ -1,22 +1,25 @@
 /**
  * The HTTP edge's answers when AWS or time runs short (test/security/KNOWN-GAPS.md #4, #5):
  * throttling that outlasted the SDK's retries is a 503 the caller may retry, and a route still
- * working when the Lambda's time is up answers a 503 problem, never middy's bare error.
+ * working when the Lambda's time is up answers a 503 problem, never Lambda's bare error.
  */
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiEvent, errorResponse, publicRoute } from '../../functions/http.ts';
-import { type Runtime, setRuntime } from '../../functions/runtime.ts';
+import { type ApiEvent, errorResponse, publicRoute, type RouteDeps } from '../../functions/http.ts';
 
 const logged: string[] = [];
-const runtime = {
+const runtime: RouteDeps = {
   logger: {
     info: () => undefined,
-    warn: (message: string) => logged.push(message),
-    error: (message: string) => logged.push(message),
+    warn: (message: string) => {
+      logged.push(message);
+    },
+    error: (message: string) => {
+      logged.push(message);
+    },
   },
-} as unknown as Runtime;
+};
 
 function context(remainingMs: number): Context {
   const started = Date.now();
@@ -26,7 +29,6 @@ function context(remainingMs: number): Context {
 const event = { headers: {}, body: undefined, isBase64Encoded: false } as unknown as ApiEvent;
 
 afterEach(() => {
-  setRuntime(undefined);
   logged.length = 0;
 });
 
@@ -59,8 +61,7 @@ describe('the HTTP edge under pressure', () => {
   });
 
   it('a route still working when its time runs out answers 503, not a bare 500', async () => {
-    setRuntime(runtime);
-    const handler = publicRoute(() => new Promise(() => undefined));
+    const handler = publicRoute(runtime, () => new Promise(() => undefined));
     const result = await handler(event, context(60));
     expect(result.statusCode).toBe(503);
     expect(JSON.parse(String(result.body))).toMatchObject({ status: 503, title: 'Service Unavailable' });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Runtime } from '../../functions/runtime.ts';
 import { localEmailChannel } from '../../local/email-stand-in.ts';
 import type { OutboxMessage } from '../../local/outbox.ts';
 import { hashApprovalToken } from '../../shared/domain/approval-tokens.ts';
@@ -38,7 +37,7 @@ describe('local email stand-in', () => {
       clock: { now: () => NOW },
       secrets: { slackSigningSecret: '', approvalTokenKey: new Uint8Array(32).fill(1) },
       config: { people: {}, groups: {}, profiles: {} },
-    } as unknown as Runtime;
+    };
     const channel = localEmailChannel({
       outbox: { add: (m) => void messages.push(m) },
       publicUrl: 'http://127.0.0.1:8787',

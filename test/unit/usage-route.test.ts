@@ -5,10 +5,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiEvent, ApiResult } from '../../functions/http.ts';
-import { handler } from '../../functions/request-usage/handler.ts';
-import { type Runtime, setRuntime } from '../../functions/runtime.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ApiEvent, ApiHandler, ApiResult } from '../../functions/http.ts';
+import { makeRequestUsageHandler } from '../../functions/request-usage/handler.ts';
 import { LocalCloudTrailStandIn } from '../../shared/adapters/cloudtrail/local-stand-in.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { UnauthenticatedError } from '../../shared/domain/errors.ts';
@@ -16,10 +15,7 @@ import type { UsageSource } from '../../shared/domain/ports.ts';
 import type { AccessRequest, Principal } from '../../shared/domain/types.ts';
 import type { UsageReport } from '../../shared/domain/usage/report.ts';
 import type { UsageWindow } from '../../shared/domain/usage/session-records.ts';
-import { InMemoryApprovalTokenStore } from '../fakes/approval-token-store.ts';
-import { storeOf } from '../fakes/ports.ts';
 import { InMemoryRequestRepository } from '../fakes/request-repository.ts';
-import { InMemoryTaskTokenStore } from '../fakes/task-token-store.ts';
 
 const ID = '3f1c2b9e-8d4a-4e7b-9c61-2a5d7e0f4b18';
 const REQUESTER = 'repo:acme/orders:ref:refs/heads/main';
@@ -61,6 +57,7 @@ function issued(patch: Partial<AccessRequest> = {}): AccessRequest {
 
 let requests: InMemoryRequestRepository;
 let asked: Array<{ sourceIdentity: string; window: UsageWindow }>;
+let handler: ApiHandler;
 
 beforeEach(() => {
   requests = new InMemoryRequestRepository();
@@ -73,9 +70,9 @@ beforeEach(() => {
       return standIn.eventsFor(sourceIdentity, window);
     },
   };
-  setRuntime({
+  handler = makeRequestUsageHandler({
     config: loadConfig('jitvend.config.yaml'),
-    store: storeOf(requests, new InMemoryTaskTokenStore(), new InMemoryApprovalTokenStore()),
+    store: requests,
     usage,
     clock: { now: () => new Date('2026-03-02T00:00:00.000Z') },
     verifier: {
@@ -86,9 +83,8 @@ beforeEach(() => {
       },
     },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  } as unknown as Runtime);
+  });
 });
-afterAll(() => setRuntime(undefined));
 
 type Answer = ApiResult & { statusCode: number; body: string };
 async function get(who: string, id = ID): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -4,10 +4,9 @@
  * `CLOUDTRAIL_BUCKET` is set (data events). Read once per Lambda container.
  */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { z } from 'zod';
 import type { UsageSource } from '../../domain/ports.ts';
 import type { UsageEvents, UsageWindow } from '../../domain/usage/session-records.ts';
-import { describeIssues } from '../../zod-issues.ts';
+import { readEnvironment, usageEnvironment } from '../../environment.ts';
 import { CloudTrailLookupEventsSource } from './lookup-events-source.ts';
 import { CloudTrailS3Source } from './s3-log-source.ts';
 
@@ -29,35 +28,9 @@ export class CombinedUsageSource implements UsageSource {
   }
 }
 
-const regionList = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((r) => r.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1')));
-
-const usageEnvSchema = z.object({
-  /** regions whose event history and log folders to search (default: the function's region) */
-  CLOUDTRAIL_REGIONS: regionList.optional(),
-  AWS_REGION: z.string().optional(),
-  /** the bucket a trail that logs data events delivers to; unset: LookupEvents only */
-  CLOUDTRAIL_BUCKET: z.string().min(3).optional(),
-  CLOUDTRAIL_PREFIX: z.string().default(''),
-  CLOUDTRAIL_ORGANIZATION_ID: z
-    .string()
-    .regex(/^o-[a-z0-9]{10,32}$/)
-    .optional(),
-});
-
 /** The `usage` port on AWS, from the Lambda environment (fails fast naming a bad variable). */
 export function awsUsageSource(env: NodeJS.ProcessEnv): UsageSource {
-  const parsed = usageEnvSchema.safeParse(env);
-  if (!parsed.success)
-    throw new Error(`jitvend environment: ${describeIssues(parsed.error.issues).join('; ')}`);
-  const settings = parsed.data;
+  const settings = readEnvironment(usageEnvironment, env);
   const regions = settings.CLOUDTRAIL_REGIONS?.length ? settings.CLOUDTRAIL_REGIONS : undefined;
   const lookup = new CloudTrailLookupEventsSource({
     ...(regions ? { clients: regions.map((region) => new CloudTrailClient({ region })) } : {}),
