@@ -25,6 +25,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // one module graph per worker, not per file: importing the AWS SDK, zod and aws-cdk-lib
+          // again for every file was most of the unit run's CPU. Files restore what they stub.
+          isolate: false,
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           testTimeout: 30_000,
         },
@@ -41,8 +44,9 @@ export default defineConfig({
           ],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // DynamoDB Local and the local stack are real processes: keep files in sequence on 2 cores
-          fileParallelism: false,
+          // each file starts its own DynamoDB Local and local stack (port 0, its own temp dir),
+          // so files run side by side: the suite waits on Java and I/O more than on CPU
+          fileParallelism: true,
         },
       },
     ],

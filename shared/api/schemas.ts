@@ -119,6 +119,7 @@ export const createRequestSchema = z
     context: contextSchema.optional(),
   })
   .meta({ id: 'CreateRequest' });
+export type CreateRequestBody = z.infer<typeof createRequestSchema>;
 
 const statementSchema = z.object({
   Effect: z.literal('Allow'),
