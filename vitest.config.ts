@@ -18,7 +18,7 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
       // measured 72.86 / 66.82 / 72.74 / 74.13 % on 2026-11-30: raise with the tests, never lower
-      thresholds: { statements: 72, branches: 66, functions: 72, lines: 74 },
+      thresholds: { statements: 74, branches: 68, functions: 73, lines: 76 },
     },
     projects: [
       {
