@@ -9,21 +9,36 @@
  * when it was built) and the versions of aws-cdk-lib and constructs. A cache whose hash no
  * longer matches, or that is missing or unreadable, is never used: the definition is
  * synthesized again and the cache rewritten. This module imports nothing from CDK; the synth
- * is loaded with a dynamic import only when the cache is stale.
+ * (infra/workflow-definition.ts) is loaded, with a dynamic import, by
+ * infra/workflow-definition-loader.ts only when the cache is stale: neither imports the other
+ * both ways.
+ *
+ * The definition is validated (aws-local-stepfunctions' validator: ARNs, paths, reachability)
+ * before it is written, and the validator's version is part of the hash, so every definition
+ * this module returns has passed it and the local runner need not check it again at every
+ * start (a few hundred ms to seconds of CPU).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { WorkflowDefinition } from './workflow-definition.ts';
 
 /** The repository root (the cached inputs are paths relative to it). */
+/** An Amazon States Language definition (JSONPath), as a plain JSON object. */
+export interface WorkflowDefinition {
+  StartAt: string;
+  States: Record<string, Record<string, unknown>>;
+  Comment?: string;
+  TimeoutSeconds?: number;
+}
+
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WORKFLOW_DEFINITION_CACHE = join(REPO_ROOT, 'dist', 'workflow-definition.json');
 /** Bump when the cache file's shape or the hash's recipe changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 /** Packages whose version is part of the hash (they produce the definition). */
-const HASHED_PACKAGES = ['aws-cdk-lib', 'constructs'] as const;
+const HASHED_PACKAGES = ['aws-cdk-lib', 'constructs', 'aws-local-stepfunctions'] as const;
 
 export interface WorkflowDefinitionCache {
   format: number;
@@ -100,6 +115,19 @@ export function readCachedWorkflowDefinition(location: CacheLocation = {}): Work
 }
 
 /**
+ * Throws when the local interpreter's validator refuses the definition (what the local runner
+ * would otherwise check at every start).
+ */
+export function validateWorkflowDefinition(definition: WorkflowDefinition): void {
+  // the package's CommonJS build, so this stays synchronous (a devDependency, as aws-cdk-lib is)
+  const { StateMachine } = createRequire(import.meta.url)(
+    'aws-local-stepfunctions',
+  ) as typeof import('aws-local-stepfunctions');
+  // on a copy: the library changes the definition it is given
+  new StateMachine(structuredClone(definition) as unknown as ConstructorParameters<typeof StateMachine>[0]);
+}
+
+/**
  * Writes the cache atomically (a temp file renamed over it, so a concurrent reader sees the
  * old file or the new one). `inputsHash` must have been taken before the synth read its
  * inputs: an input changed during the synth then leaves a cache that reads as stale.
@@ -108,24 +136,11 @@ export function writeWorkflowDefinitionCache(
   cache: Omit<WorkflowDefinitionCache, 'format'>,
   location: CacheLocation = {},
 ): void {
+  validateWorkflowDefinition(cache.definition);
   const file = location.file ?? WORKFLOW_DEFINITION_CACHE;
   mkdirSync(dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const body: WorkflowDefinitionCache = { format: CACHE_FORMAT, ...cache, inputs: [...cache.inputs].sort() };
   writeFileSync(temp, `${JSON.stringify(body, null, 2)}\n`);
   renameSync(temp, file);
-}
-
-/**
- * The workflow definition for the local stack: from the cache when it is fresh (no CDK loaded),
- * otherwise synthesized (aws-cdk-lib loaded on demand, a few seconds) and cached. Each call
- * returns a fresh object, so callers may change it. Yields once first, so I/O started just
- * before (e.g. DynamoDB Local's process) gets going.
- */
-export async function loadWorkflowDefinition(location: CacheLocation = {}): Promise<WorkflowDefinition> {
-  await new Promise((r) => setImmediate(r));
-  const cached = readCachedWorkflowDefinition(location);
-  if (cached) return cached;
-  const { synthesizeAndCacheWorkflowDefinition } = await import('./workflow-definition.ts');
-  return synthesizeAndCacheWorkflowDefinition(location);
 }

@@ -15,7 +15,8 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DynamoDBClient, type DynamoDBClientConfig, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+// types only: the SDK loads while Java boots (waitUntilReady), so `npm start` spawns Java first
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 
 /**
  * Region and static credentials for every client pointed at DynamoDB Local (with -sharedDb any
@@ -176,6 +177,7 @@ async function waitUntilReady(
   exited: Promise<ProcessExit>,
   timeoutMs: number,
 ): Promise<'ready' | ProcessExit> {
+  const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
   const probe = new DynamoDBClient({ ...clientConfig, maxAttempts: 1 });
   let exit: ProcessExit | undefined;
   void exited.then((value) => {
@@ -189,7 +191,7 @@ async function waitUntilReady(
         await probe.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
         return 'ready';
       } catch {
-        await delay(100);
+        await delay(50);
       }
     }
     return exit ?? { code: -1, signal: null };

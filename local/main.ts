@@ -4,7 +4,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../shared/config.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 
 async function main(): Promise<void> {
@@ -55,7 +54,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  // by name: importing shared/config.ts here would load zod and yaml before Java is spawned
+  if (error instanceof Error && error.name === 'ConfigError') {
     process.stderr.write(`jitvend: ${error.message}\n`);
   } else {
     process.stderr.write(

@@ -36,7 +36,11 @@ export class NotifyingStore implements RequestStore {
     this.changes.emit(request.id, request);
   }
 
-  async create(request: AccessRequest, event: AuditEvent, options?: IdempotencyOptions) {
+  async create(
+    request: AccessRequest,
+    event: AuditEvent | readonly AuditEvent[],
+    options?: IdempotencyOptions,
+  ) {
     const result = await this.inner.create(request, event, options);
     if (result.created) this.announce(result.request);
     return result;

@@ -14,7 +14,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ROUTE_HANDLERS, stepsOf } from '../functions/handlers.ts';
 import type { ApiHandler } from '../functions/http.ts';
 import type { Runtime } from '../functions/runtime.ts';
-import { loadWorkflowDefinition } from '../infra/workflow-definition-cache.ts';
+import { loadWorkflowDefinition } from '../infra/workflow-definition-loader.ts';
 import { LocalCloudTrailStandIn } from '../shared/adapters/cloudtrail/local-stand-in.ts';
 import { AesGcmVault } from '../shared/adapters/crypto/aes-gcm-vault.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';
@@ -107,34 +107,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   };
   try {
-    const [dynamo, definition] = await Promise.all([
-      options.dynamoDb ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') }),
-      loadWorkflowDefinition(),
-    ]);
-    cleanups.push(() => dynamo.stop());
-    const admin = new DynamoDBClient(dynamo.clientConfig);
-    await ensureTable(admin, LOCAL_TABLE_NAME).finally(() => admin.destroy());
-    // the audit trail: the table's stream into <dataDir>/audit/*.jsonl (stopped before DynamoDB Local)
-    const auditStream = await startLocalAuditStream({
-      dataDir,
-      clientConfig: dynamo.clientConfig,
-      tableName: LOCAL_TABLE_NAME,
-      logger,
-    });
-    cleanups.push(() => auditStream.stop());
-    const client = createDocumentClient(dynamo.clientConfig);
-    cleanups.push(async () => client.destroy());
-    const store = new NotifyingStore(new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client }));
+    // DynamoDB Local (Java) takes the longest to be ready: everything that needs no table is
+    // done while it boots (the HTTP server, keys, the OIDC issuer).
+    const dynamoStarting = options.dynamoDb ?? startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+    dynamoStarting.catch(() => {});
+    cleanups.push(() => dynamoStarting.then((dynamo) => dynamo.stop()).catch(() => {}));
+    // validated when it was cached (infra/workflow-definition-cache.ts): no check at every start
+    const definition = await loadWorkflowDefinition();
 
     const sts = new LocalCredentialIssuer({ clock });
-    const vault = new AesGcmVault(await loadOrCreateKeyFile(join(dataDir, 'credentials.key')));
     const outbox = new Outbox(dataDir);
-    const iam = new LocalSessionRevoker(dataDir, clock, {
-      profiles: config.profiles,
-      denyLists: new DynamoDbDenyListStore({ tableName: LOCAL_TABLE_NAME, client }),
-      managedPolicies: config.revocation.managedPolicies,
-    });
+    let iam: LocalSessionRevoker | undefined;
     let oidc: LocalOidcIssuer | undefined;
+    let store: NotifyingStore | undefined;
     const server = await startServer({
       host,
       port: options.port ?? Number(process.env.PORT ?? 8787),
@@ -143,7 +128,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return async (event, context) => (await handlers).get(name)!(event, context);
       },
       localRoutes: (req, url, body) => {
-        if (!oidc) return Promise.resolve(undefined);
+        if (!oidc || !store || !iam) return Promise.resolve(undefined);
         return localRoutes({
           oidc,
           outbox: () => outbox.list(),
@@ -154,12 +139,39 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (error) => logger.error('local server error', { error: String(error) }),
     });
     cleanups.push(() => server.close());
-    oidc = await LocalOidcIssuer.load(dataDir, LOCAL_ISSUER_URL, { clock });
+    const [credentialsKey, approvalTokenKey, loadedOidc] = await Promise.all([
+      loadOrCreateKeyFile(join(dataDir, 'credentials.key')),
+      loadOrCreateKeyFile(join(dataDir, 'approval-token.key')),
+      LocalOidcIssuer.load(dataDir, LOCAL_ISSUER_URL, { clock }),
+    ]);
+
+    const dynamo = await dynamoStarting;
+    const admin = new DynamoDBClient(dynamo.clientConfig);
+    const table = await ensureTable(admin, LOCAL_TABLE_NAME).finally(() => admin.destroy());
+    // the audit trail: the table's stream into <dataDir>/audit/*.jsonl (stopped before DynamoDB Local)
+    const auditStream = await startLocalAuditStream({
+      dataDir,
+      clientConfig: dynamo.clientConfig,
+      tableName: LOCAL_TABLE_NAME,
+      logger,
+    });
+    cleanups.push(() => auditStream.stop());
+    const client = createDocumentClient(dynamo.clientConfig);
+    cleanups.push(async () => client.destroy());
+    store = new NotifyingStore(new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client }));
+    iam = new LocalSessionRevoker(dataDir, clock, {
+      profiles: config.profiles,
+      denyLists: new DynamoDbDenyListStore({ tableName: LOCAL_TABLE_NAME, client }),
+      managedPolicies: config.revocation.managedPolicies,
+    });
+    oidc = loadedOidc;
+    const vault = new AesGcmVault(credentialsKey);
 
     // The runtime, in one pass. The workflow runner is its workflow and runs its steps: each
     // step reaches the runtime when it runs, as the local channels do.
     const workflow = new LocalWorkflowRunner({
       definition,
+      definitionValidated: true,
       steps: stepsOf(() => runtime),
       ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
@@ -188,7 +200,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ),
       secrets: {
         slackSigningSecret: process.env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
-        approvalTokenKey: await loadOrCreateKeyFile(join(dataDir, 'approval-token.key')),
+        approvalTokenKey,
       },
       verifier: new OidcVerifier({
         issuers: oidc.trustedIssuersFor(config.issuers),
@@ -199,9 +211,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     ready(new Map(Object.entries(ROUTE_HANDLERS).map(([name, make]) => [name, make(runtime)])));
 
-    // A restart loses nothing: every request still in flight picks up where it was.
+    // A restart loses nothing: every request still in flight picks up where it was (a table
+    // created just now holds none).
     let resumed = 0;
-    for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+    for (let cursor: string | undefined, first = !table.created; first || cursor; first = false) {
       const page = await store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
       for (const request of page.items) {
         if (needsWorkflow(request)) {

@@ -34,6 +34,7 @@ import {
   type WorkflowStepName,
   type WorkflowSteps,
   type WorkflowTaskCallback,
+  workflowStartInput,
 } from '../shared/domain/workflow-contract.ts';
 
 /** An ASL definition as a plain object (e.g. localWorkflowDefinition()). */
@@ -51,6 +52,12 @@ export interface RunnerLogger {
 
 export interface LocalWorkflowRunnerOptions {
   definition: LocalWorkflowDefinition;
+  /**
+   * The definition already passed the library's validator (loadWorkflowDefinition's always
+   * has: the cache validates before it writes), so the constructor skips the check (a few
+   * hundred ms to seconds of CPU at every start). Default false: validated here.
+   */
+  definitionValidated?: boolean;
   steps: WorkflowSteps;
   /** Wait state name → milliseconds to wait instead (e.g. `{WaitUntilExpiry: 5}` in tests). */
   waitTimeOverrides?: Record<string, number>;
@@ -233,10 +240,14 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
       }
       if (state.Type === 'Task') this.tasks.set(name, bindTask(name, state));
     }
-    // Validates the definition once (ARNs, paths, reachability); resumed copies skip it.
+    // Validates the definition once (ARNs, paths, reachability) unless that was done when it
+    // was built; resumed copies skip it.
     this.machines.set(
       this.definition.StartAt,
-      new StateMachine(this.definition as unknown as StateMachineDefinition),
+      new StateMachine(
+        this.definition as unknown as StateMachineDefinition,
+        options.definitionValidated ? { validationOptions: { noValidate: true } } : {},
+      ),
     );
   }
 
@@ -244,7 +255,7 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
   async start(request: AccessRequest): Promise<void> {
     this.assertRunning();
     if (this.started.has(request.id)) return; // as Step Functions: one execution name per request
-    this.launch(request.id, this.definition.StartAt, { requestId: request.id });
+    this.launch(request.id, this.definition.StartAt, { ...workflowStartInput(request) });
   }
 
   /**
@@ -394,6 +405,7 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
         Execution: {
           Id: `arn:aws:states:local:000000000000:execution:jitvend-approval:${name}:${id}`,
           Name: name,
+          Input: input as JsonValue,
         },
         StateMachine: {
           Id: 'arn:aws:states:local:000000000000:stateMachine:jitvend-approval',

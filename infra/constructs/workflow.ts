@@ -231,7 +231,11 @@ export class ApprovalWorkflow extends Construct {
     const evaluate = task(S.evaluate, {
       comment: 'Applies the auto-approve rules and says where the request goes',
       lambdaFunction: fns.evaluate,
-      payload: sfn.TaskInput.fromObject({ requestId }),
+      // the execution's input too: a request approved at create says so there (EvaluateInput)
+      payload: sfn.TaskInput.fromObject({
+        requestId,
+        execution: sfn.JsonPath.objectAt('$$.Execution.Input'),
+      }),
       resultPath: '$.evaluation',
     });
     evaluate

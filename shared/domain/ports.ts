@@ -73,7 +73,8 @@ export interface RequestRepository {
    */
   create(
     request: AccessRequest,
-    event: AuditEvent,
+    /** its first audit events, in order (seq 1, 2, …): one, or two for a request approved at create */
+    event: AuditEvent | readonly AuditEvent[],
     options?: IdempotencyOptions,
   ): Promise<{ request: AccessRequest; created: boolean; fingerprint?: string }>;
   get(id: string): Promise<AccessRequest | undefined>;

@@ -20,9 +20,9 @@ const SOURCE_IDENTITY_PATTERN = /^[A-Za-z0-9_.,+=@-]{2,64}$/;
 const TAG_CHARS_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const TAG_CHAR_DISALLOWED = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu;
 
-export const SESSION_TAG_REQUEST = 'jitvend:request';
-export const SESSION_TAG_PROFILE = 'jitvend:profile';
-export const SESSION_TAG_REQUESTER = 'jitvend:requester';
+const SESSION_TAG_REQUEST = 'jitvend:request';
+const SESSION_TAG_PROFILE = 'jitvend:profile';
+const SESSION_TAG_REQUESTER = 'jitvend:requester';
 
 export function isValidSourceIdentity(value: string): boolean {
   return SOURCE_IDENTITY_PATTERN.test(value);
@@ -91,7 +91,7 @@ export function sessionTagsFor(input: SessionTagInput): Record<string, string> {
  * plaintext alone. STS compresses both, so the margin is at least the tags' own text (about
  * 80 characters plus the profile name and the requester). docs/api-limits.md.
  */
-export const PACKED_SIZE_BUDGET = MAX_SESSION_POLICY_CHARS;
+const PACKED_SIZE_BUDGET = MAX_SESSION_POLICY_CHARS;
 
 /** The longest request id jitvend issues (a UUID): preview and create estimate with it. */
 export const REQUEST_ID_CHARS = 36;

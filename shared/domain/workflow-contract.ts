@@ -13,6 +13,26 @@ export interface WorkflowInput {
   requestId: string;
 }
 
+/** The execution input as the create use case starts the workflow (Workflow.start). */
+export interface WorkflowStartInput extends WorkflowInput {
+  /**
+   * The request was approved by an auto-approve rule in its create transaction: Evaluate has
+   * nothing to read or decide (IssueCredentials reads the request and issues only if it is
+   * still approved).
+   */
+  approvedAtCreate?: true;
+}
+
+/** The input of a workflow's execution for a request as created (`request` as just stored). */
+export function workflowStartInput(request: { id: string; status: string }): WorkflowStartInput {
+  return { requestId: request.id, ...(request.status === 'approved' ? { approvedAtCreate: true } : {}) };
+}
+
+/** Evaluate's input: the request, and the execution's input (`$$.Execution.Input`). */
+export interface EvaluateInput extends WorkflowInput {
+  execution?: Partial<WorkflowStartInput>;
+}
+
 /** Where `evaluate` sends the request. */
 export type ApprovalRouteDecision = 'approved' | 'human' | 'closed';
 
@@ -77,7 +97,7 @@ export const ISSUE_ERROR = 'IssueError';
 /** The steps, one per Task state. Each is idempotent: Step Functions may deliver twice. */
 export interface WorkflowSteps {
   /** Applies the auto-approve rules; `closed` when the request is no longer pending. */
-  evaluate(input: WorkflowInput): Promise<EvaluateOutput>;
+  evaluate(input: EvaluateInput): Promise<EvaluateOutput>;
   /**
    * Stores the task token server-side and notifies the approvers. Returns nothing itself:
    * the execution resumes when SendTaskSuccess is called with an `ApprovalOutput`, or

@@ -29,10 +29,13 @@ export class InMemoryRequestRepository implements RequestRepository {
 
   async create(
     request: AccessRequest,
-    event: AuditEvent,
+    /** its first audit events: one, or (a request approved at create) several, in order */
+    event: AuditEvent | readonly AuditEvent[],
     options: IdempotencyOptions = {},
   ): Promise<{ request: AccessRequest; created: boolean; fingerprint?: string }> {
-    assertEventOf(request.id, event);
+    const events: readonly AuditEvent[] = Array.isArray(event) ? event : [event as AuditEvent];
+    if (events.length === 0) throw new Error(`request ${request.id} created without an audit event`);
+    for (const each of events) assertEventOf(request.id, each);
     let key: string | undefined;
     if (options.idempotencyKey !== undefined) {
       if (request.requesterIssuer === undefined) {
@@ -54,7 +57,10 @@ export class InMemoryRequestRepository implements RequestRepository {
     if (this.#requests.has(request.id))
       throw new ConcurrentUpdateError(`request ${request.id} already exists`);
     this.#requests.set(request.id, structuredClone(request));
-    this.#audit.set(request.id, [structuredClone(event)]);
+    this.#audit.set(
+      request.id,
+      events.map((each) => structuredClone(each)),
+    );
     if (key !== undefined) {
       this.#idempotency.set(key, {
         requestId: request.id,

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   localWorkflowDefinition,
@@ -15,7 +16,6 @@ import {
   workflowDefinitionInputs,
 } from '../../infra/workflow-definition.ts';
 import {
-  loadWorkflowDefinition,
   REPO_ROOT,
   readCachedWorkflowDefinition,
   WORKFLOW_DEFINITION_CACHE,
@@ -23,6 +23,8 @@ import {
   workflowInputsHash,
   writeWorkflowDefinitionCache,
 } from '../../infra/workflow-definition-cache.ts';
+import { loadWorkflowDefinition } from '../../infra/workflow-definition-loader.ts';
+import { adaptForLocalInterpreter } from '../../local/workflow-runner.ts';
 
 const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'jitvend-wfcache-'));
@@ -39,6 +41,17 @@ describe('the cached definition is the one CDK synthesizes', () => {
     expect(onDisk.definition).toEqual(synthesized);
     expect(onDisk.inputsHash).toBe(workflowInputsHash(onDisk.inputs));
     expect(localWorkflowDefinition()).toEqual(synthesized);
+  });
+
+  it("the cached definition passes the local interpreter's validator, as given and as the runner adapts it", () => {
+    // the local stack skips this check at start because the cache ran it before writing
+    const cached = readCachedWorkflowDefinition();
+    expect(cached).toEqual(synthesized);
+    for (const definition of [cached!, adaptForLocalInterpreter(cached!)]) {
+      expect(
+        () => new StateMachine(structuredClone(definition) as unknown as StateMachineDefinition),
+      ).not.toThrow();
+    }
   });
 
   it('hashes every local source file the synth is made of', () => {
@@ -81,7 +94,7 @@ describe('a stale cache is never used', () => {
     ['the file is not JSON', () => writeFileSync(file, '{"format": 1, ')],
     [
       'the file has another format',
-      () => writeFileSync(file, readFileSync(file, 'utf8').replace('"format": 1', '"format": 0')),
+      () => writeFileSync(file, readFileSync(file, 'utf8').replace(/"format": \d+/, '"format": 0')),
     ],
     ['the file is missing', () => unlinkSync(file)],
   ])('when %s', (_why, spoil) => {
@@ -93,9 +106,21 @@ describe('a stale cache is never used', () => {
     expect(readCachedWorkflowDefinition({ file, root })).toBeUndefined();
   });
 
-  it('the hash covers the aws-cdk-lib version', () => {
-    mkdirSync(join(root, 'node_modules', 'aws-cdk-lib'), { recursive: true });
-    const manifest = join(root, 'node_modules', 'aws-cdk-lib', 'package.json');
+  it('a definition the validator refuses is never cached', () => {
+    const broken = { StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } };
+    const target = join(scratch, 'broken.json');
+    expect(() =>
+      writeWorkflowDefinitionCache(
+        { inputs: ['a.ts'], inputsHash: workflowInputsHash(['a.ts'], root), definition: broken },
+        { file: target, root },
+      ),
+    ).toThrow();
+    expect(readCachedWorkflowDefinition({ file: target, root })).toBeUndefined();
+  });
+
+  it.each(['aws-cdk-lib', 'aws-local-stepfunctions'])('the hash covers the %s version', (name) => {
+    mkdirSync(join(root, 'node_modules', name), { recursive: true });
+    const manifest = join(root, 'node_modules', name, 'package.json');
     writeFileSync(manifest, JSON.stringify({ version: '2.276.0' }));
     const before = workflowInputsHash(['a.ts'], root);
     writeFileSync(manifest, JSON.stringify({ version: '2.277.0' }));
@@ -119,7 +144,7 @@ describe('start-up does not load aws-cdk-lib', () => {
     [
       "import { createRequire } from 'node:module';",
       ...modules.map((m, i) => `const m${i} = await import(${JSON.stringify(m)});`),
-      `const { loadWorkflowDefinition } = await import(${JSON.stringify(join(REPO_ROOT, 'infra/workflow-definition-cache.ts'))});`,
+      `const { loadWorkflowDefinition } = await import(${JSON.stringify(join(REPO_ROOT, 'infra/workflow-definition-loader.ts'))});`,
       'const definition = await loadWorkflowDefinition();',
       'const cdk = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes("/node_modules/aws-cdk-lib/"));',
       'console.log(JSON.stringify({ start: definition.StartAt, cdk: cdk.length }));',

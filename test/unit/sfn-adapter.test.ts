@@ -48,6 +48,18 @@ describe('StepFunctionsWorkflow.start', () => {
     });
   });
 
+  it('says in the input when the request was approved at create (its Evaluate then reads nothing)', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE}:req-2`, startDate: new Date() });
+    await new StepFunctionsWorkflow({ stateMachineArn: STATE_MACHINE, client: client() }).start({
+      id: 'req-2',
+      status: 'approved',
+    } as AccessRequest);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      name: 'req-2',
+      input: '{"requestId":"req-2","approvedAtCreate":true}',
+    });
+  });
+
   it('treats ExecutionAlreadyExists as started: a duplicate start is harmless', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists(meta));
     await expect(

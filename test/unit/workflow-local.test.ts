@@ -120,12 +120,24 @@ describe('LocalWorkflowRunner: the auto-approved path', () => {
     await r.start(request());
     await r.idle();
     expect(fake.names()).toEqual(['evaluate', 'issue', 'expire']);
+    // Evaluate also gets the execution's input ($$.Execution.Input)
     expect(fake.calls.map((c) => c.input)).toEqual([
-      { requestId: 'req-1' },
+      { requestId: 'req-1', execution: { requestId: 'req-1' } },
       { requestId: 'req-1' },
       { requestId: 'req-1' },
     ]);
     expect(r.outcome('req-1')).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('tells Evaluate when the request was approved at create (execution input)', async () => {
+    const fake = fakeSteps();
+    const r = runner(fake.steps);
+    await r.start(request({ status: 'approved' }));
+    await r.idle();
+    expect(fake.calls[0]?.input).toEqual({
+      requestId: 'req-1',
+      execution: { requestId: 'req-1', approvedAtCreate: true },
+    });
   });
 
   it('waits until $.issue.expiresAt when WaitUntilExpiry is not overridden', async () => {

@@ -82,13 +82,15 @@ export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, 
 
   async create(
     request: AccessRequest,
-    event: AuditEvent,
+    event: AuditEvent | readonly AuditEvent[],
     options: IdempotencyOptions = {},
   ): Promise<{ request: AccessRequest; created: boolean; fingerprint?: string }> {
-    assertEventOf(request.id, event);
+    const events: readonly AuditEvent[] = Array.isArray(event) ? event : [event as AuditEvent];
+    if (events.length === 0) throw new Error(`request ${request.id} created without an audit event`);
+    for (const each of events) assertEventOf(request.id, each);
     const transactItems: TransactItem[] = [
       this.#putNew(requestItem(request)),
-      this.#putNew(auditItem(event)),
+      ...events.map((each) => this.#putNew(auditItem(each))),
     ];
     let idempotencyKey: ItemKey | undefined;
     if (options.idempotencyKey !== undefined) {
@@ -129,7 +131,7 @@ export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, 
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (!reasons) throw error;
-        const idempotency = idempotencyKey ? reasons[2] : undefined;
+        const idempotency = idempotencyKey ? reasons[1 + events.length] : undefined;
         if (idempotencyKey && idempotency?.Code === 'ConditionalCheckFailed') {
           const replay = await this.#readIdempotentReplay(idempotencyKey, idempotency.Item);
           return {

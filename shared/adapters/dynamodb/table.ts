@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
-  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   UpdateTimeToLiveCommand,
@@ -53,8 +52,6 @@ export const REQUESTS_TABLE = {
   streamViewType: 'NEW_AND_OLD_IMAGES';
   indexes: Record<string, IndexDefinition>;
 };
-
-export type IndexName = keyof typeof REQUESTS_TABLE.indexes;
 
 /** The value of `listPartition` on every request item (the `byTime` index's one partition). */
 export const LIST_PARTITION = 'REQUESTS';
@@ -132,26 +129,37 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
 /**
  * Creates the table if it does not exist, waits until it is ACTIVE and makes sure TTL is on.
  * Idempotent. For the local stack and tests only: on AWS the CDK construct owns the table.
+ * Few calls, as the local stack waits for them at start: CreateTable first (a table that
+ * exists answers ResourceInUseException), no wait when it answers ACTIVE (DynamoDB Local
+ * does), and a new table's TTL is turned on without reading it first. `created`: the table
+ * is new (so it holds nothing yet).
  */
 export async function ensureTable(
   client: DynamoDBClient,
   tableName: string = REQUESTS_TABLE.defaultTableName,
   options: { maxWaitSeconds?: number } = {},
-): Promise<void> {
-  if (!(await tableExists(client, tableName))) {
-    try {
-      await client.send(new CreateTableCommand(createTableInput(tableName)));
-    } catch (error) {
-      // someone else created it between our DescribeTable and CreateTable
-      if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
-    }
+): Promise<{ created: boolean }> {
+  let created = false;
+  let active = false;
+  try {
+    const out = await client.send(new CreateTableCommand(createTableInput(tableName)));
+    created = true;
+    active = out.TableDescription?.TableStatus === 'ACTIVE';
+  } catch (error) {
+    // it exists (or someone else is creating it right now)
+    if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
   }
-  await waitUntilTableExists(
-    { client, maxWaitTime: options.maxWaitSeconds ?? 60, minDelay: 1, maxDelay: 2 },
-    { TableName: tableName },
-  );
-  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-  const ttlStatus = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (!active) {
+    await waitUntilTableExists(
+      { client, maxWaitTime: options.maxWaitSeconds ?? 60, minDelay: 1, maxDelay: 2 },
+      { TableName: tableName },
+    );
+  }
+  let ttlStatus: string | undefined;
+  if (!created) {
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    ttlStatus = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  }
   if (ttlStatus !== 'ENABLED' && ttlStatus !== 'ENABLING') {
     await client.send(
       new UpdateTimeToLiveCommand({
@@ -160,14 +168,5 @@ export async function ensureTable(
       }),
     );
   }
-}
-
-async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return true;
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') return false;
-    throw error;
-  }
+  return { created };
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Workflow } from '../../domain/ports.ts';
 import type { AccessRequest } from '../../domain/types.ts';
-import type { WorkflowInput } from '../../domain/workflow-contract.ts';
+import { workflowStartInput } from '../../domain/workflow-contract.ts';
 import { defaultSfnClient } from './client.ts';
 
 /** Starting the workflow failed for another reason than "already started". */
@@ -43,7 +43,7 @@ export class StepFunctionsWorkflow implements Workflow {
   }
 
   async start(request: AccessRequest): Promise<void> {
-    const input: WorkflowInput = { requestId: request.id };
+    const input = workflowStartInput(request);
     try {
       await this.client.send(
         new StartExecutionCommand({

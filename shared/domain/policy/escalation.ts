@@ -43,11 +43,6 @@ export function escalationMatchedBy(actionPattern: string): string | undefined {
   return found ?? undefined;
 }
 
-/** Can the action pattern match a privilege-escalation action? */
-export function canMatchEscalation(actionPattern: string): boolean {
-  return escalationMatchedBy(actionPattern) !== undefined;
-}
-
 /** Does a guardrail action pattern name an action explicitly (no wildcard)? */
 export function isLiteralAction(actionPattern: string): boolean {
   return !hasWildcard(actionPattern);

@@ -78,8 +78,6 @@ export interface UsageEvents {
 
 /** Clock skew and STS latency before issue; CloudTrail delivery delay after expiry. */
 export const USAGE_WINDOW_SLACK_MS = 5 * 60_000;
-/** CloudTrail usually delivers a record within 5 minutes, and LookupEvents within 15 (not guaranteed). */
-export const CLOUDTRAIL_SETTLE_MS = 15 * 60_000;
 
 /**
  * The time window of an issued request's session: 5 minutes before issue to 5 minutes after

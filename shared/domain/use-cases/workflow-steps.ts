@@ -7,6 +7,7 @@ import { IssueError } from '../errors.ts';
 import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
 import type { RequestStatus } from '../types.ts';
 import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
+import { autoApproval } from './create-request.ts';
 import { requestOrThrow } from './read-requests.ts';
 import { pendingDeny, releaseRevocation } from './release-revocation.ts';
 import { resumeWorkflow } from './resume-workflow.ts';
@@ -37,26 +38,19 @@ export function failureReason(error: { Error?: string; Cause?: string } | undefi
 export function workflowSteps(deps: Deps): WorkflowSteps {
   const at = () => deps.clock.now().toISOString();
   return {
-    async evaluate({ requestId }) {
+    async evaluate({ requestId, execution }) {
+      // approved by its rule in the create transaction: nothing to read or decide here
+      if (execution?.approvedAtCreate === true) return { route: 'approved', approvalTimeoutSeconds: 1 };
       const request = await requestOrThrow(deps, requestId);
       if (request.status === 'approved') return { route: 'approved', approvalTimeoutSeconds: 1 };
       if (request.status !== 'pending_approval') return { route: 'closed', approvalTimeoutSeconds: 1 };
       const route = request.approvalRoute;
       if (route.kind === 'auto') {
-        const approved = await changeIf(deps, request, ['pending_approval'], () => ({
-          to: 'approved',
-          event: {
-            type: 'request_approved',
-            actor: `rule:${route.rule}`,
-            channel: 'rule',
-            at: at(),
-            sessionPolicyHash: request.sessionPolicyHash,
-            detail: {
-              rule: route.rule,
-              why: `autoApprove rule ${route.rule} of profile ${request.profile} holds`,
-            },
-          },
-        }));
+        // requests are approved by their rule at create (createRequest); one stored still
+        // pending with an auto route (created before that, then resumed) is approved here
+        const approved = await changeIf(deps, request, ['pending_approval'], (current) =>
+          autoApproval(current, route, at()),
+        );
         return { route: approved ? 'approved' : 'closed', approvalTimeoutSeconds: 1 };
       }
       const remaining = Math.ceil(

@@ -1,13 +1,14 @@
 /**
- * The release use case on fakes: who may release, from which status, what goes on the role
- * (through the SessionRevoker port) and into the audit trail, and who is told.
+ * The release use case on the shared fakes: who may release, from which status, what goes on
+ * the role (through the SessionRevoker port) and into the audit trail, and who is told.
  */
 import { describe, expect, it } from 'vitest';
-import type { Deps } from '../../shared/domain/deps.ts';
-import { ConcurrentUpdateError, ConflictError, ForbiddenError } from '../../shared/domain/errors.ts';
-import type { Person } from '../../shared/domain/profile.ts';
-import type { AccessRequest, AuditEvent, Principal, RequestStatus } from '../../shared/domain/types.ts';
-import { releaseRequest } from '../../shared/domain/use-cases/release-request.ts';
+import type { Deps } from '../../../shared/domain/deps.ts';
+import { ConflictError, ForbiddenError } from '../../../shared/domain/errors.ts';
+import type { Person } from '../../../shared/domain/profile.ts';
+import type { AccessRequest, AuditEvent, Principal, RequestStatus } from '../../../shared/domain/types.ts';
+import { releaseRequest } from '../../../shared/domain/use-cases/release-request.ts';
+import { fakeDeps } from '../../fakes/deps.ts';
 
 const NOW = new Date('2026-11-29T10:05:00.000Z');
 const EXPIRES = '2026-11-29T10:15:00.000Z';
@@ -22,8 +23,6 @@ const REQUESTER_KEY = `${REQUESTER.issuer}#${REQUESTER.subject}`;
 const OTHER: Principal = { ...REQUESTER, subject: 'repo:acme/orders:ref:refs/heads/feature' };
 /** the same subject from another issuer is someone else */
 const IMPOSTOR: Principal = { ...REQUESTER, issuer: 'https://gitlab.example.com' };
-const ALICE: Person = { name: 'alice', slack: 'U0ALICE01' };
-const BOB: Person = { name: 'bob', slack: 'U0BOB0001' };
 
 function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return {
@@ -59,9 +58,10 @@ interface Fakes {
   releasedDenies: unknown[];
   told: Array<{ id: string; status: RequestStatus; approvers: string[] }>;
   /** what the store holds */
-  current: () => AccessRequest;
+  current: () => Promise<AccessRequest>;
 }
 
+/** The shared fakes (test/fakes), with every committed change recorded and a race on demand. */
 function fakes(
   initial: AccessRequest,
   options: {
@@ -70,49 +70,40 @@ function fakes(
     raceTo?: AccessRequest;
   } = {},
 ): Fakes {
-  let stored = initial;
+  const f = fakeDeps({ now: NOW.toISOString() });
+  f.requests.seed(initial);
   let race = options.raceTo;
   const commits: Fakes['commits'] = [];
-  const revoked: unknown[] = [];
-  const releasedDenies: unknown[] = [];
+  const commit = f.deps.store.commit;
+  f.deps.store.commit = async (prev, next, event, opts) => {
+    if (race) {
+      // another writer got there first
+      f.requests.seed(race);
+      race = undefined;
+    }
+    await commit(prev, next, event, opts);
+    commits.push({ next, event, options: opts });
+  };
   const told: Fakes['told'] = [];
-  const deps = {
-    config: {
-      people: { alice: ALICE, bob: BOB },
-      groups: {},
-      profiles: { 'orders-it': { name: 'orders-it', roleArn: ROLE } },
-    },
-    store: {
-      get: async (id: string) => (id === stored.id ? stored : undefined),
-      commit: async (prev: AccessRequest, next: AccessRequest, event: AuditEvent, opts: unknown) => {
-        if (race) {
-          stored = race;
-          race = undefined;
-          throw new ConcurrentUpdateError('changed');
-        }
-        if (prev.version !== stored.version) throw new ConcurrentUpdateError('changed');
-        commits.push({ next, event, options: opts });
-        stored = next;
-      },
-    },
-    revoker: {
-      revoke: async (input: unknown) => void revoked.push(input),
-      release: async (input: unknown) => void releasedDenies.push(input),
-    },
-    notifier:
-      options.notifier === 'none'
-        ? { requestApproval: async () => ({}) }
-        : {
-            requestApproval: async () => ({}),
-            requestEnded: async (r: AccessRequest, people: Person[]) => {
-              if (options.notifier === 'throws') throw new Error('slack is down');
-              told.push({ id: r.id, status: r.status, approvers: people.map((p) => p.name) });
-              return { slack: `sent to ${people.length} approvers` };
-            },
+  f.deps.notifier =
+    options.notifier === 'none'
+      ? { requestApproval: async () => ({}) }
+      : {
+          requestApproval: async () => ({}),
+          requestEnded: async (r: AccessRequest, people: Person[]) => {
+            if (options.notifier === 'throws') throw new Error('slack is down');
+            told.push({ id: r.id, status: r.status, approvers: people.map((p) => p.name) });
+            return { slack: `sent to ${people.length} approvers` };
           },
-    clock: { now: () => NOW },
-  } as unknown as Deps;
-  return { deps, commits, revoked, releasedDenies, told, current: () => stored };
+        };
+  return {
+    deps: f.deps,
+    commits,
+    revoked: f.revoker.revoked,
+    releasedDenies: f.revoker.released,
+    told,
+    current: async () => (await f.requests.get(initial.id))!,
+  };
 }
 
 describe('releaseRequest', () => {
@@ -199,7 +190,7 @@ describe('releaseRequest', () => {
     await expect(releaseRequest(f.deps, REQUESTER, ID)).rejects.toBeInstanceOf(ConflictError);
     expect(f.revoked).toHaveLength(1);
     expect(f.releasedDenies).toEqual([{ roleArn: ROLE, sourceIdentity: `jitvend-${ID}` }]);
-    expect(f.current().status).toBe('expired');
+    expect((await f.current()).status).toBe('expired');
   });
 
   it('retries on a concurrent change that left it issued (e.g. the credentials were just fetched)', async () => {
