@@ -150,8 +150,8 @@ async function pipeline(index: number, count: number, created: string[], deadlin
       const creds = await call('POST', `/requests/${id}/credentials`, token);
       if (creds.status !== 200) throw new Error(`credentials of ${id}: HTTP ${creds.status}`);
       const released = await call('POST', `/requests/${id}/release`, token);
-      if (released.status === 409 && /budget|inline polic/i.test(String(released.body.detail))) {
-        // the role's inline-policy budget holds no more live denies: the request stays issued
+      if (released.status === 409 && /cannot hold another revocation/i.test(String(released.body.detail))) {
+        // the role's deny list is full (RevocationLimitError): the request stays issued
         releaseRefused.push(String(released.body.detail));
       } else if (released.status !== 200) {
         throw new Error(`release of ${id}: HTTP ${released.status} ${JSON.stringify(released.body)}`);
@@ -270,7 +270,7 @@ async function main() {
           .map(([s, n]) => `${s}×${n}`)
           .join(' ')}`,
         `  peak RSS: node ${mb(memory.peak.node)}, java (DynamoDB Local) ${mb(memory.peak.java)}`,
-        `  terminal (released): ${created.length - notTerminal.length}/${created.length}; issued and delivered but release refused by the role's inline-policy budget: ${releaseRefused.length}; neither: ${stuck.length}; lost: ${lost}; 5xx: ${fiveXx}`,
+        `  terminal (released): ${created.length - notTerminal.length}/${created.length}; issued and delivered but release refused by the role's deny-list capacity: ${releaseRefused.length}; neither: ${stuck.length}; lost: ${lost}; 5xx: ${fiveXx}`,
         ...(releaseRefused[0] ? [`  release refusal: ${releaseRefused[0]}`] : []),
         ...(pipelineErrors.length > 0
           ? [`  pipeline errors: ${pipelineErrors.length}, first: ${pipelineErrors[0]}`]

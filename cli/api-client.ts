@@ -6,7 +6,7 @@ import { describeTokenSource, type TokenProvider } from './token.ts';
 
 export const DEFAULT_API = 'http://127.0.0.1:8787';
 /** The API holds a `GET /requests/{id}?waitSeconds=N` for at most this long. */
-export const MAX_WAIT_SECONDS = 20;
+export { MAX_WAIT_SECONDS } from '../shared/api/limits.ts';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_ATTEMPTS = 5;

@@ -1,94 +1,88 @@
 /**
- * The jitvend HTTP API as the CLI sees it (SPEC.md "HTTP API"). The CLI is a client of the
- * wire contract, not of the server's modules, so these are plain types and the CLI reads
- * responses defensively: unknown fields are ignored, missing optional ones tolerated.
+ * The jitvend HTTP API as the CLI sees it (SPEC.md "HTTP API"), typed from the server's own
+ * zod schemas (shared/api/schemas.ts; type-only imports, so nothing of the server is bundled).
+ * The CLI reads responses defensively: it names only the fields it uses, unknown fields are
+ * ignored, and the approval route is also read under the names older servers sent.
  */
+import type { z } from 'zod';
+import type {
+  approvalRouteSchema,
+  createRequestSchema,
+  credentialsSchema,
+  permissionSchema,
+  previewSchema,
+  problemSchema,
+  requestViewSchema,
+  statusSchema,
+  usageReportSchema,
+} from '../shared/api/schemas.ts';
 
-export type RequestStatus =
-  | 'pending_approval'
-  | 'approved'
-  | 'issued'
-  | 'expired'
-  | 'denied'
-  | 'timed_out'
-  | 'cancelled'
-  | 'revoked'
-  | 'released'
-  | 'failed';
+export type RequestStatus = z.infer<typeof statusSchema>;
 
-export interface Permission {
-  actions: string[];
-  resources: string[];
-}
-
-/** Body of `POST /requests` and `POST /requests/preview`. */
-export interface RequestBody {
-  profile: string;
-  permissions?: Permission[];
-  durationSeconds?: number;
-  /** how long the approval lasts (servers without approval windows answer 400 to it) */
-  windowSeconds?: number;
-  reason: string;
-  context?: Record<string, string>;
-}
+export type Permission = z.infer<typeof permissionSchema>;
 
 /**
- * The approval route. The API names the discriminator `route`; `kind` (the domain's name)
- * is accepted too so the CLI keeps working whichever the server sends.
+ * Body of `POST /requests` and `POST /requests/preview`, plus `windowSeconds`: how long the
+ * approval lasts (servers without approval windows answer 400 to it).
  */
-export type ApprovalRouteView =
-  | { route?: 'auto'; kind?: 'auto'; rule: number }
-  | { route?: 'human'; kind?: 'human'; approvers: string[]; minApprovals: number };
+export type RequestBody = z.input<typeof createRequestSchema> & { windowSeconds?: number };
 
-export interface ApprovalView {
-  person: string;
-  decision: 'approve' | 'deny';
-  channel: string;
-  at: string;
-  reason?: string;
-}
+type WireRoute = z.infer<typeof approvalRouteSchema>;
+/** `route` as the API names the discriminator, or `kind` (the domain's name) as older servers sent it */
+type EitherName<R> = R extends { route: infer K } ? Omit<R, 'route'> & { route?: K; kind?: K } : never;
+export type ApprovalRouteView = EitherName<WireRoute>;
 
-export interface RequestView {
-  id: string;
-  profile: string;
-  requester: string;
-  status: RequestStatus;
-  permissions: Permission[];
-  sessionPolicy: unknown;
-  durationSeconds: number;
-  reason: string;
-  approvals: ApprovalView[];
-  approval?: ApprovalRouteView;
-  approvalRoute?: ApprovalRouteView;
-  createdAt: string;
-  updatedAt?: string;
-  approvalDeadline?: string;
-  expiresAt?: string;
-  statusReason?: string;
-}
-
-export interface PreviewView {
-  sessionPolicy: unknown;
-  durationSeconds: number;
+/** where a view or preview carries its route, whichever name the server used */
+interface RouteFields {
   approval?: ApprovalRouteView;
   approvalRoute?: ApprovalRouteView;
 }
 
-export interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  /** ISO timestamp */
-  expiration: string;
-}
+type WireView = z.infer<typeof requestViewSchema>;
 
-/** RFC 9457 problem details. */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-}
+/** The request view: the fields the CLI reads (sessionPolicy is only printed, so read as it comes). */
+export type RequestView = Pick<
+  WireView,
+  | 'id'
+  | 'profile'
+  | 'requester'
+  | 'status'
+  | 'permissions'
+  | 'durationSeconds'
+  | 'reason'
+  | 'approvals'
+  | 'createdAt'
+> &
+  Partial<Pick<WireView, 'updatedAt' | 'approvalDeadline' | 'expiresAt' | 'statusReason'>> &
+  RouteFields & { sessionPolicy: unknown };
+
+export type PreviewView = Pick<z.infer<typeof previewSchema>, 'durationSeconds'> &
+  RouteFields & { sessionPolicy: unknown };
+
+export type Credentials = z.infer<typeof credentialsSchema>;
+
+type WireUsage = z.infer<typeof usageReportSchema>;
+type WireCall = WireUsage['calls'][number];
+type WireDenied = WireUsage['denied'][number];
+
+/**
+ * The answer of `GET /requests/{id}/usage` as the CLI reads it: the fields it prints, missing
+ * lists taken as empty (cli/commands/report.ts `usageReportOf`), the status as any text.
+ */
+export type UsageReportView = Pick<
+  WireUsage,
+  'requestId' | 'sourceIdentity' | 'used' | 'grantedButUnused' | 'suggestion' | 'notes'
+> &
+  Partial<Pick<WireUsage, 'profile' | 'issuedAt' | 'expiresAt' | 'window' | 'source' | 'truncated'>> & {
+    status?: string;
+    assumeRole?: Partial<NonNullable<WireUsage['assumeRole']>> & { at: string };
+    calls: (Pick<WireCall, 'eventTime' | 'eventName' | 'action' | 'resources' | 'allowedByGrant'> &
+      Partial<Pick<WireCall, 'errorCode' | 'invokedBy'>>)[];
+    denied: Pick<WireDenied, 'action' | 'resource' | 'count' | 'errorCode' | 'allowedByGrant'>[];
+  };
+
+/** RFC 9457 problem details, any member possibly missing (a proxy's answer, an older server). */
+export type Problem = Partial<Pick<z.infer<typeof problemSchema>, 'type' | 'title' | 'status' | 'detail'>>;
 
 /** The route of a view or preview, whichever name the server used. */
 export function approvalRouteOf(view: {

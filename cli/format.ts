@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '../shared/domain/limits.ts';
 import type { Credentials, PreviewView, RequestView } from './api-types.ts';
 import { approvalRouteOf } from './api-types.ts';
 
@@ -11,9 +12,6 @@ export type CredentialFormat = (typeof CREDENTIAL_FORMATS)[number];
 export function sanitize(text: string): string {
   return text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, ' ');
 }
-
-/** The shape of the ids the server makes (path ids outside it are refused with 400). */
-const REQUEST_ID_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** POSIX single-quoting: safe for `eval "$(jitvend request ...)"` whatever the value holds. */
 export function shellQuote(value: string): string {
@@ -37,7 +35,7 @@ export function formatCredentials(
         `export AWS_CREDENTIAL_EXPIRATION=${shellQuote(credentials.expiration)}`,
         // for `jitvend release "$JITVEND_REQUEST_ID"` when the job is done; an id that is not
         // shaped like one (the server never makes such) is not exported at all
-        ...(REQUEST_ID_SHAPE.test(requestId) ? [`export JITVEND_REQUEST_ID=${shellQuote(requestId)}`] : []),
+        ...(ID_PATTERN.test(requestId) ? [`export JITVEND_REQUEST_ID=${shellQuote(requestId)}`] : []),
         '',
       ].join('\n');
     case 'json':

@@ -20,6 +20,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
+import {
+  CONTEXT_KEY,
+  MAX_CONTEXT_KEY_CHARS,
+  MAX_CONTEXT_KEYS,
+  MAX_CONTEXT_VALUE_CHARS,
+  MAX_REASON_CHARS,
+} from '../shared/domain/limits.ts';
 import type { Permission, RequestBody } from './api-types.ts';
 import { parseDuration } from './args.ts';
 import { CliError, ExitCode } from './errors.ts';
@@ -301,7 +308,6 @@ function variable(
 const ACTION = /^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$/;
 /** an ARN (with wildcards) or `*`; no whitespace or control characters */
 const RESOURCE = /^(\*|arn:[^\s\p{Cc}]+)$/u;
-const CONTEXT_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const oneOrMany = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item).min(1));
@@ -321,7 +327,7 @@ const contextValue = z
   .pipe(
     z
       .string()
-      .max(256, 'at most 256 characters')
+      .max(MAX_CONTEXT_VALUE_CHARS, `at most ${MAX_CONTEXT_VALUE_CHARS} characters`)
       .regex(/^[^\p{Cc}]*$/u, 'one line of printable characters'),
   );
 
@@ -343,10 +349,18 @@ const manifestSchema = z.strictObject({
     .optional(),
   duration: duration.optional(),
   window: duration.optional(),
-  reason: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters').optional(),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_REASON_CHARS, `at most ${MAX_REASON_CHARS} characters`)
+    .optional(),
   context: z
-    .record(z.string().regex(CONTEXT_KEY, 'context keys are [A-Za-z0-9_.-], up to 64'), contextValue)
-    .refine((c) => Object.keys(c).length <= 16, 'at most 16 keys')
+    .record(
+      z.string().regex(CONTEXT_KEY, `context keys are [A-Za-z0-9_.-], up to ${MAX_CONTEXT_KEY_CHARS}`),
+      contextValue,
+    )
+    .refine((c) => Object.keys(c).length <= MAX_CONTEXT_KEYS, `at most ${MAX_CONTEXT_KEYS} keys`)
     .optional(),
 });
 

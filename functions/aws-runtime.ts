@@ -31,7 +31,7 @@ import { type Clock, systemClock } from '../shared/domain/ports.ts';
 import type { JitvendConfig } from '../shared/domain/profile.ts';
 import { readEnvironment, runtimeEnvironment } from '../shared/environment.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
-import type { Runtime, RuntimeSecrets } from './runtime.ts';
+import type { Runtime, RuntimeSecrets } from './runtime-types.ts';
 
 export type AwsSettings = z.infer<typeof runtimeEnvironment>;
 

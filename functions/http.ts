@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { DomainError, ValidationError } from '../shared/domain/errors.ts';
+import { MAX_BODY_BYTES } from '../shared/api/limits.ts';
+import { problemTitle, problemType, STATUS_BY_KIND } from '../shared/api/problems.ts';
+import { DomainError, UnsupportedMediaTypeError, ValidationError } from '../shared/domain/errors.ts';
+import { ID_PATTERN, MAX_ID_CHARS } from '../shared/domain/limits.ts';
 import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
 import type { Principal } from '../shared/domain/types.ts';
 import { describeIssues } from '../shared/zod-issues.ts';
@@ -16,31 +19,6 @@ export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
 /** A route's handler: what Lambda invokes, and what the local server calls. */
 export type ApiHandler = (event: ApiEvent, context?: Context) => Promise<ApiResult>;
-
-const STATUS_BY_KIND: Record<DomainError['kind'], number> = {
-  validation: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  gone: 410,
-  too_large: 413,
-  unprocessable: 422,
-};
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  410: 'Gone',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
 /**
  * AWS answers that mean "too much right now" and that outlasted the SDK's own retries
@@ -69,9 +47,6 @@ function timeoutResponse(): ApiResult {
   const result = problem(503, 'the request took too long to answer; try again');
   return { ...result, headers: { ...result.headers, 'retry-after': RETRY_AFTER_SECONDS } };
 }
-
-/** SPEC.md: a body over 64 KiB gets 413 (the local server enforces the same bound on the socket). */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 /** The body is over MAX_BODY_BYTES (API Gateway lets far more through to the function). */
 export class BodyTooLargeError extends DomainError {
@@ -104,7 +79,7 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 }
 
 export function problem(status: number, detail: string, extra: Record<string, unknown> = {}): ApiResult {
-  const title = TITLES[status] ?? 'Error';
+  const title = problemTitle(status);
   return {
     statusCode: status,
     headers: {
@@ -115,7 +90,7 @@ export function problem(status: number, detail: string, extra: Record<string, un
     // the RFC 9457 members come last, so no extension member can overwrite them
     body: JSON.stringify({
       ...extra,
-      type: `urn:jitvend:problem:${title.toLowerCase().replaceAll(' ', '-')}`,
+      type: problemType(status),
       title,
       status,
       detail,
@@ -164,13 +139,15 @@ function refuseProtoKeys(key: string, value: unknown): unknown {
   return value;
 }
 
-/** The JSON body, strictly: bad JSON or a non-JSON content type is a 400 that says so. */
+/** The JSON body, strictly: bad JSON is a 400, a non-JSON content type a 415, each saying so. */
 export function jsonBody(event: ApiEvent): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   const type = header(event, 'content-type');
   if (type !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    throw new ValidationError(`body: content-type must be application/json, got ${type.split(';')[0]}`);
+    throw new UnsupportedMediaTypeError(
+      `body: content-type must be application/json, got ${type.split(';')[0]}`,
+    );
   }
   if (text.trim() === '') throw new ValidationError('body: a JSON object is required');
   let parsed: unknown;
@@ -183,13 +160,11 @@ export function jsonBody(event: ApiEvent): unknown {
   return parsed;
 }
 
-/** Ids in paths: 1 to 64 of A-Z a-z 0-9 _ - (jitvend issues UUIDs); anything else is a 400. */
-const PATH_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
+/** Ids in paths (shared/domain/limits.ts `ID_PATTERN`); anything else is a 400. */
 export function pathParam(event: ApiEvent, name: string): string {
   const value = event.pathParameters?.[name];
-  if (value === undefined || !PATH_ID.test(value)) {
-    throw new ValidationError(`path: ${name} is not a valid id (1 to 64 of A-Z a-z 0-9 _ -)`);
+  if (value === undefined || !ID_PATTERN.test(value)) {
+    throw new ValidationError(`path: ${name} is not a valid id (1 to ${MAX_ID_CHARS} of A-Z a-z 0-9 _ -)`);
   }
   return value;
 }

@@ -6,26 +6,12 @@
  * runtime once and calls the same factories (functions/handlers.ts).
  */
 import type { Context } from 'aws-lambda';
-import type { Deps } from '../shared/domain/deps.ts';
-import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
 import type { ChannelFactory } from './aws-runtime.ts';
 import { lazily } from './lazily.ts';
+import type { Runtime } from './runtime-types.ts';
 
-export interface Runtime extends Deps {
-  verifier: TokenVerifier;
-  logger: Logger;
-  /** the API's public base URL, e.g. for links in messages */
-  publicUrl: string;
-  secrets: RuntimeSecrets;
-}
-
-/** Secrets the HTTP edge needs; loaded once (Secrets Manager on AWS, env or data dir locally). */
-export interface RuntimeSecrets {
-  /** verifies POST /slack/interactions (Slack app's signing secret) */
-  slackSigningSecret: string;
-  /** HMAC key that signs email approval tokens (32 bytes) */
-  approvalTokenKey: Uint8Array;
-}
+// the shape lives apart so the AWS wiring, which this module loads lazily, imports nothing from here
+export type { Runtime, RuntimeSecrets } from './runtime-types.ts';
 
 /** What a use case takes as its first argument: the ports it declares it needs. */
 export type UseCaseDeps<F extends (deps: never, ...rest: never[]) => unknown> = Parameters<F>[0];

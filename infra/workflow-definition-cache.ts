@@ -9,7 +9,9 @@
  * when it was built) and the versions of aws-cdk-lib and constructs. A cache whose hash no
  * longer matches, or that is missing or unreadable, is never used: the definition is
  * synthesized again and the cache rewritten. This module imports nothing from CDK; the synth
- * is loaded with a dynamic import only when the cache is stale.
+ * (infra/workflow-definition.ts) is loaded, with a dynamic import, by
+ * infra/workflow-definition-loader.ts only when the cache is stale: neither imports the other
+ * both ways.
  *
  * The definition is validated (aws-local-stepfunctions' validator: ARNs, paths, reachability)
  * before it is written, and the validator's version is part of the hash, so every definition
@@ -21,9 +23,16 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { WorkflowDefinition } from './workflow-definition.ts';
 
 /** The repository root (the cached inputs are paths relative to it). */
+/** An Amazon States Language definition (JSONPath), as a plain JSON object. */
+export interface WorkflowDefinition {
+  StartAt: string;
+  States: Record<string, Record<string, unknown>>;
+  Comment?: string;
+  TimeoutSeconds?: number;
+}
+
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const WORKFLOW_DEFINITION_CACHE = join(REPO_ROOT, 'dist', 'workflow-definition.json');
 /** Bump when the cache file's shape or the hash's recipe changes. */
@@ -134,18 +143,4 @@ export function writeWorkflowDefinitionCache(
   const body: WorkflowDefinitionCache = { format: CACHE_FORMAT, ...cache, inputs: [...cache.inputs].sort() };
   writeFileSync(temp, `${JSON.stringify(body, null, 2)}\n`);
   renameSync(temp, file);
-}
-
-/**
- * The workflow definition for the local stack: from the cache when it is fresh (no CDK loaded),
- * otherwise synthesized (aws-cdk-lib loaded on demand, a few seconds) and cached. Each call
- * returns a fresh object, so callers may change it. Yields once first, so I/O started just
- * before (e.g. DynamoDB Local's process) gets going.
- */
-export async function loadWorkflowDefinition(location: CacheLocation = {}): Promise<WorkflowDefinition> {
-  await new Promise((r) => setImmediate(r));
-  const cached = readCachedWorkflowDefinition(location);
-  if (cached) return cached;
-  const { synthesizeAndCacheWorkflowDefinition } = await import('./workflow-definition.ts');
-  return synthesizeAndCacheWorkflowDefinition(location);
 }

@@ -8,7 +8,7 @@
  * so a local interpreter maps every Task state to its step from the definition itself.
  *
  * This module loads aws-cdk-lib (seconds). The local stack reads the definition through
- * infra/workflow-definition-cache.ts, which imports this module only when its cache is stale.
+ * infra/workflow-definition-loader.ts, which imports this module only when the cache is stale.
  */
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
@@ -25,17 +25,12 @@ import {
   type CacheLocation,
   REPO_ROOT,
   readCachedWorkflowDefinition,
+  type WorkflowDefinition,
   workflowInputsHash,
   writeWorkflowDefinitionCache,
 } from './workflow-definition-cache.ts';
 
-/** An Amazon States Language definition (JSONPath), as a plain JSON object. */
-export interface WorkflowDefinition {
-  StartAt: string;
-  States: Record<string, Record<string, unknown>>;
-  Comment?: string;
-  TimeoutSeconds?: number;
-}
+export type { WorkflowDefinition } from './workflow-definition-cache.ts';
 
 interface CfnResource {
   Type: string;

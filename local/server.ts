@@ -7,12 +7,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiHandler, ApiResult } from '../functions/http.ts';
 import { ROUTES, type RouteSpec } from '../functions/routes.ts';
+import { MAX_BODY_BYTES } from '../shared/api/limits.ts';
 
 /** Extra routes of the local stack (`/.local/...`, `/`): return undefined when not theirs. */
 export type LocalRoutes = (req: IncomingMessage, url: URL, body: string) => Promise<ApiResult | undefined>;
 
-/** SPEC.md: a body over 64 KiB gets 413 (exactly 64 KiB is accepted). */
-export const MAX_BODY_BYTES = 64 * 1024;
 /**
  * After a body goes over the limit, the rest is read and dropped (never buffered) up to this
  * much, so the client gets its 413 answer instead of a connection reset; a sender that goes on

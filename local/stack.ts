@@ -14,7 +14,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ROUTE_HANDLERS, stepsOf } from '../functions/handlers.ts';
 import type { ApiHandler } from '../functions/http.ts';
 import type { Runtime } from '../functions/runtime.ts';
-import { loadWorkflowDefinition } from '../infra/workflow-definition-cache.ts';
+import { loadWorkflowDefinition } from '../infra/workflow-definition-loader.ts';
 import { LocalCloudTrailStandIn } from '../shared/adapters/cloudtrail/local-stand-in.ts';
 import { AesGcmVault } from '../shared/adapters/crypto/aes-gcm-vault.ts';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.ts';

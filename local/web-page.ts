@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ApiResult } from '../functions/http.ts';
+import { ID_PATTERN } from '../shared/domain/limits.ts';
 import type { RequestStore } from '../shared/domain/ports.ts';
 import type { AccessRequest, AuditEvent } from '../shared/domain/types.ts';
 import { html, raw, type SafeHtml, safeHttpUrl } from '../shared/web/html.ts';
@@ -161,12 +162,9 @@ function localAwsSection(deps: WebPageDeps): SafeHtml {
     }</section>`;
 }
 
-/** Request ids as jitvend issues them (UUIDs) and the API accepts them in paths. */
-const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 export async function localPage(deps: WebPageDeps, url: URL): Promise<ApiResult> {
   const selected = url.searchParams.get('request');
-  if (selected !== null && !REQUEST_ID.test(selected)) {
+  if (selected !== null && !ID_PATTERN.test(selected)) {
     // never looked up: an over-long or odd id would only reach the store as a bad key
     const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>jitvend local stack</title></head>
 <body><h1>Bad request</h1><p>request must be a request id (1 to 64 of A-Z a-z 0-9 _ -).</p><p><a href="/">Back to the requests</a></p></body></html>`;

@@ -34,7 +34,7 @@ if (values.check) {
   process.exit(fresh ? 0 : 1);
 }
 const started = performance.now();
-await cache.loadWorkflowDefinition();
+await (await tsImport('../infra/workflow-definition-loader.ts', import.meta.url)).loadWorkflowDefinition();
 // stderr, as build-cli.mjs: `npm run --silent` callers keep a clean stdout
 console.error(
   fresh

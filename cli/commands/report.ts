@@ -1,39 +1,8 @@
 import { type Command, Option } from 'commander';
-import type { Permission } from '../api-types.ts';
+import type { Permission, UsageReportView } from '../api-types.ts';
 import type { CliContext } from '../context.ts';
 import { CliError, ExitCode } from '../errors.ts';
 import { formatJson, sanitize, shellQuote } from '../format.ts';
-
-/**
- * The answer of `GET /requests/{id}/usage` as the CLI reads it (the wire contract, read
- * defensively: unknown fields ignored, missing lists taken as empty).
- */
-export interface UsageReportView {
-  requestId: string;
-  sourceIdentity: string;
-  profile?: string;
-  status?: string;
-  issuedAt?: string;
-  expiresAt?: string;
-  window?: { from: string; to: string };
-  source?: string;
-  truncated?: boolean;
-  assumeRole?: { at: string; sourceIPAddress?: string; userAgent?: string; awsRegion?: string };
-  calls: {
-    eventTime: string;
-    eventName: string;
-    action: string;
-    resources: string[];
-    errorCode?: string;
-    allowedByGrant: boolean;
-    invokedBy?: string;
-  }[];
-  used: { action: string; resource: string; count: number }[];
-  grantedButUnused: Permission[];
-  denied: { action: string; resource: string; count: number; errorCode: string; allowedByGrant: boolean }[];
-  suggestion: Permission[];
-  notes: string[];
-}
 
 interface ReportOptions {
   format: 'text' | 'json';

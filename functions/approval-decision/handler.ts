@@ -1,12 +1,12 @@
-import { z } from 'zod';
-import type { RefusalCode } from '../../shared/domain/approval.ts';
+import { refusalStatus, STATUS_BY_KIND } from '../../shared/api/problems.ts';
+import { approvalFormSchema } from '../../shared/api/schemas.ts';
+import { MAX_DECISION_REASON_CHARS } from '../../shared/domain/limits.ts';
 import { decideByEmailLink } from '../../shared/domain/use-cases/decide-by-email-link.ts';
 import { resolveApprovalLink } from '../../shared/domain/use-cases/resolve-approval-link.ts';
 import {
   decisionResultPage,
   errorPage,
   linkProblemPage,
-  MAX_DECISION_REASON_CHARS,
   pageForProblem,
 } from '../../shared/web/approval-pages.ts';
 import {
@@ -67,7 +67,7 @@ export function makeApprovalDecisionHandler(deps: ApprovalDecisionDeps): ApiHand
           return decisionResultPage(result.request, {
             outcome: 'refused',
             why: result.message,
-            statusCode: REFUSAL_STATUS[result.code],
+            statusCode: refusalStatus(result.code),
           });
       }
     } catch (error) {
@@ -77,22 +77,6 @@ export function makeApprovalDecisionHandler(deps: ApprovalDecisionDeps): ApiHand
 }
 
 export const handler = routeOnAws(makeApprovalDecisionHandler);
-
-const REFUSAL_STATUS: Record<RefusalCode, number> = {
-  not_pending: 409,
-  too_late: 410,
-  unknown_person: 403,
-  not_approver: 403,
-  initiator: 403,
-  requester: 403,
-  duplicate: 409,
-  auto: 409,
-};
-
-const formSchema = z.strictObject({
-  decision: z.enum(['approve', 'deny']),
-  reason: z.string().trim().max(MAX_DECISION_REASON_CHARS).optional(),
-});
 
 type DecisionForm =
   | { ok: true; decision: 'approve' | 'deny'; reason?: string }
@@ -104,7 +88,7 @@ function decisionForm(event: ApiEvent): DecisionForm {
   if (type === undefined || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     return {
       ok: false,
-      statusCode: 415,
+      statusCode: STATUS_BY_KIND.unsupported_media_type,
       detail: 'The decision must be sent by the form on the approval page.',
     };
   }
@@ -113,10 +97,14 @@ function decisionForm(event: ApiEvent): DecisionForm {
   const fields: Record<string, string> = {};
   for (const [name, value] of new URLSearchParams(text)) {
     if (name in fields)
-      return { ok: false, statusCode: 400, detail: `The form field ${name} was sent twice.` };
+      return {
+        ok: false,
+        statusCode: STATUS_BY_KIND.validation,
+        detail: `The form field ${name} was sent twice.`,
+      };
     fields[name] = value;
   }
-  const parsed = formSchema.safeParse(fields);
+  const parsed = approvalFormSchema.safeParse(fields);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.code === 'unrecognized_keys' ? issue.keys[0] : issue?.path[0];
@@ -126,7 +114,7 @@ function decisionForm(event: ApiEvent): DecisionForm {
         : field === 'reason'
           ? `Your reason is too long: at most ${MAX_DECISION_REASON_CHARS} characters.`
           : `The form field ${String(field)} is not expected.`;
-    return { ok: false, statusCode: 400, detail };
+    return { ok: false, statusCode: STATUS_BY_KIND.validation, detail };
   }
   const reason = parsed.data.reason === '' ? undefined : parsed.data.reason;
   return { ok: true, decision: parsed.data.decision, ...(reason ? { reason } : {}) };

@@ -1,5 +1,5 @@
+import { toView } from '../../shared/api/view.ts';
 import { cancelRequest } from '../../shared/domain/use-cases/cancel-request.ts';
-import { toView } from '../../shared/domain/view.ts';
 import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 

@@ -1,7 +1,8 @@
-import { createRequestSchema } from '../../shared/api/schemas.ts';
+import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../shared/api/limits.ts';
+import { createRequestSchema, idempotencyKeySchema } from '../../shared/api/schemas.ts';
+import { toView } from '../../shared/api/view.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
-import { toView } from '../../shared/domain/view.ts';
 import {
   type ApiHandler,
   type AuthedRouteDeps,
@@ -21,8 +22,10 @@ export function makeCreateRequestHandler(deps: CreateRequestDeps): ApiHandler {
   return authedRoute(deps, async (event, principal) => {
     const body = parseWith(createRequestSchema, jsonBody(event), 'body');
     const key = header(event, 'idempotency-key');
-    if (key !== undefined && !/^[\x21-\x7e]{1,128}$/.test(key)) {
-      throw new ValidationError('Idempotency-Key: must be 1-128 visible ASCII characters');
+    if (key !== undefined && !idempotencyKeySchema.safeParse(key).success) {
+      throw new ValidationError(
+        `Idempotency-Key: must be 1-${MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters`,
+      );
     }
     const { request, created } = await createRequest(deps, principal, body, key);
     return json(created ? 201 : 200, toView(request), { location: `/requests/${request.id}` });

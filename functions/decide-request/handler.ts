@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import { decisionBodySchema } from '../../shared/api/schemas.ts';
+import { toView } from '../../shared/api/view.ts';
 import { principalKey } from '../../shared/domain/access.ts';
-import { ForbiddenError } from '../../shared/domain/errors.ts';
+import { DecisionRefusedError } from '../../shared/domain/errors.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
-import { toView } from '../../shared/domain/view.ts';
 import {
   type ApiHandler,
   type AuthedRouteDeps,
@@ -15,11 +15,6 @@ import {
 } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-const decisionBody = z.strictObject({
-  decision: z.enum(['approve', 'deny']),
-  reason: z.string().trim().max(500).optional(),
-});
-
 /**
  * POST /requests/{id}/decision: an approver decides through the API (or the CLI) with a
  * token whose email claim names a configured person. Same rules and audit as Slack and email.
@@ -28,7 +23,7 @@ type DecideRequestDeps = UseCaseDeps<typeof decide> & AuthedRouteDeps;
 
 export function makeDecideRequestHandler(deps: DecideRequestDeps): ApiHandler {
   return authedRoute(deps, async (event, principal) => {
-    const body = parseWith(decisionBody, jsonBody(event), 'body');
+    const body = parseWith(decisionBodySchema, jsonBody(event), 'body');
     const result = await decide(deps, {
       requestId: pathParam(event, 'id'),
       person: principal.person,
@@ -47,9 +42,7 @@ export function makeDecideRequestHandler(deps: DecideRequestDeps): ApiHandler {
           code: result.code,
         });
       }
-      throw new ForbiddenError(result.message, {
-        extra: { code: result.code, requestStatus: result.request.status },
-      });
+      throw new DecisionRefusedError(result.code, result.message, result.request.status);
     }
     return json(200, { outcome: result.outcome, message: result.message, request: toView(result.request) });
   });

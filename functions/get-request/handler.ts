@@ -1,6 +1,6 @@
 import { getQuerySchema } from '../../shared/api/schemas.ts';
+import { toView } from '../../shared/api/view.ts';
 import { getRequest } from '../../shared/domain/use-cases/read-requests.ts';
-import { toView } from '../../shared/domain/view.ts';
 import {
   type ApiHandler,
   type AuthedRouteDeps,

@@ -1,6 +1,6 @@
 import { listQuerySchema } from '../../shared/api/schemas.ts';
+import { toView } from '../../shared/api/view.ts';
 import { listRequests } from '../../shared/domain/use-cases/read-requests.ts';
-import { toView } from '../../shared/domain/view.ts';
 import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, parseWith, routeOnAws } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 

@@ -1,6 +1,6 @@
 import { createRequestSchema } from '../../shared/api/schemas.ts';
+import { routeView } from '../../shared/api/view.ts';
 import { evaluateRequest } from '../../shared/domain/use-cases/create-request.ts';
-import { routeView } from '../../shared/domain/view.ts';
 import {
   type ApiHandler,
   type AuthedRouteDeps,

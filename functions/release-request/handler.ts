@@ -1,5 +1,5 @@
+import { toView } from '../../shared/api/view.ts';
 import { releaseRequest } from '../../shared/domain/use-cases/release-request.ts';
-import { toView } from '../../shared/domain/view.ts';
 import { type ApiHandler, type AuthedRouteDeps, authedRoute, json, pathParam, routeOnAws } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import { revokeBodySchema } from '../../shared/api/schemas.ts';
+import { toView } from '../../shared/api/view.ts';
 import { principalKey } from '../../shared/domain/access.ts';
 import { revokeRequest } from '../../shared/domain/use-cases/revoke-request.ts';
-import { toView } from '../../shared/domain/view.ts';
 import {
   type ApiHandler,
   type AuthedRouteDeps,
@@ -14,14 +14,12 @@ import {
 } from '../http.ts';
 import type { UseCaseDeps } from '../runtime.ts';
 
-const revokeBody = z.strictObject({ reason: z.string().trim().max(500).optional() });
-
 /** POST /requests/{id}/revoke: an approver ends an issued session early. Body optional: {reason}. */
 type RevokeRequestDeps = UseCaseDeps<typeof revokeRequest> & AuthedRouteDeps;
 
 export function makeRevokeRequestHandler(deps: RevokeRequestDeps): ApiHandler {
   return authedRoute(deps, async (event, principal) => {
-    const body = event.body ? parseWith(revokeBody, jsonBody(event), 'body') : {};
+    const body = event.body ? parseWith(revokeBodySchema, jsonBody(event), 'body') : {};
     const request = await revokeRequest(deps, {
       requestId: pathParam(event, 'id'),
       person: principal.person,

@@ -15,18 +15,10 @@ import {
 } from '../../shared/adapters/slack/interaction.ts';
 import { verifySlackSignature } from '../../shared/adapters/slack/signature.ts';
 import { personBySlackId } from '../../shared/domain/access.ts';
-import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
+import { DomainError, UnauthenticatedError, ValidationError } from '../../shared/domain/errors.ts';
 import { decide } from '../../shared/domain/use-cases/decide.ts';
 import { revokeRequest } from '../../shared/domain/use-cases/revoke-request.ts';
-import {
-  type ApiEvent,
-  type ApiHandler,
-  header,
-  problem,
-  publicRoute,
-  type RouteDeps,
-  routeOnAws,
-} from '../http.ts';
+import { type ApiEvent, type ApiHandler, header, publicRoute, type RouteDeps, routeOnAws } from '../http.ts';
 import type { Runtime, UseCaseDeps } from '../runtime.ts';
 
 type SlackInteractionsDeps = RouteDeps &
@@ -51,7 +43,7 @@ export function makeSlackInteractionsHandler(deps: SlackInteractionsDeps): ApiHa
     });
     if (!check.ok) {
       deps.logger.warn('slack interaction refused', { reason: check.reason });
-      return problem(401, 'the Slack signature is missing, invalid or stale');
+      throw new UnauthenticatedError('the Slack signature is missing, invalid or stale');
     }
     const interaction = parseInteraction(body.toString('utf8'));
     const responseUrl = allowedResponseUrl(interaction.responseUrl, deps.publicUrl);

@@ -1,20 +1,29 @@
+import type { RefusalCode } from './approval.ts';
 import type { RequestStatus } from './types.ts';
 
 /**
- * Domain errors. Each is a class with a `name`; exactly one place (functions/http.ts)
- * maps them to problem+json responses. Messages are written for the user and never
- * carry secrets.
+ * What kind of refusal an error is. Each kind has exactly one HTTP status, in one table
+ * (shared/api/problems.ts `STATUS_BY_KIND`), which the API, the email pages and Slack all use,
+ * so every channel answers a refusal alike.
+ */
+export type ErrorKind =
+  | 'validation'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'gone'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'unprocessable';
+
+/**
+ * Domain errors. Each is a class with a `name` and a `kind`; exactly one table maps kinds to
+ * HTTP statuses (shared/api/problems.ts). Messages are written for the user and never carry
+ * secrets.
  */
 export abstract class DomainError extends Error {
-  abstract readonly kind:
-    | 'validation'
-    | 'unauthenticated'
-    | 'forbidden'
-    | 'not_found'
-    | 'conflict'
-    | 'gone'
-    | 'too_large'
-    | 'unprocessable';
+  abstract readonly kind: ErrorKind;
   /** extra machine-readable fields for the problem body */
   readonly extra: Record<string, unknown>;
   constructor(message: string, options?: { cause?: unknown; extra?: Record<string, unknown> }) {
@@ -106,6 +115,41 @@ export class IssueError extends Error {
 export class UnprocessableError extends DomainError {
   override readonly name = 'UnprocessableError';
   readonly kind = 'unprocessable';
+}
+
+/** 415: a body sent as another media type than the route reads (JSON for the API, a form for the email page). */
+export class UnsupportedMediaTypeError extends DomainError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  readonly kind = 'unsupported_media_type';
+}
+
+/**
+ * The kind of each refused decision (shared/domain/approval.ts `judgeDecision`), whatever the
+ * channel: the API answers its status, the email page shows it, Slack tells the clicker why.
+ */
+export const REFUSAL_KIND = {
+  not_pending: 'conflict',
+  too_late: 'gone',
+  unknown_person: 'forbidden',
+  not_approver: 'forbidden',
+  initiator: 'forbidden',
+  requester: 'forbidden',
+  duplicate: 'conflict',
+  auto: 'conflict',
+} as const satisfies Record<RefusalCode, ErrorKind>;
+
+/** A decision the approval rules refused: nothing changed; `code` says which rule. */
+export class DecisionRefusedError extends DomainError {
+  override readonly name = 'DecisionRefusedError';
+  readonly kind: ErrorKind;
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+    requestStatus: RequestStatus,
+  ) {
+    super(message, { extra: { code, requestStatus } });
+    this.kind = REFUSAL_KIND[code];
+  }
 }
 
 /** A conditional write lost a race: the request changed since it was read. */

@@ -89,26 +89,6 @@ export function revocationPolicyName(sourceIdentity: string): string {
   return `${REVOCATION_POLICY_PREFIX}${safe}`.slice(0, 128);
 }
 
-export function revocationStatement(sourceIdentity: string, expiresAt: string): DenyStatement {
-  return {
-    Effect: 'Deny',
-    Action: '*',
-    Resource: '*',
-    Condition: {
-      StringEquals: { 'aws:SourceIdentity': sourceIdentity },
-      DateLessThan: { 'aws:CurrentTime': denyUntil(expiresAt) },
-    },
-  };
-}
-
-/** The whole policy document of a request's deny (compact JSON, as IAM counts it). */
-export function revocationPolicyDocument(sourceIdentity: string, expiresAt: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [revocationStatement(sourceIdentity, expiresAt)],
-  });
-}
-
 /** The size IAM counts for a policy document: its characters without whitespace. */
 export function policySize(document: string): number {
   return document.replace(/\s/g, '').length;

@@ -91,7 +91,7 @@ export function sessionTagsFor(input: SessionTagInput): Record<string, string> {
  * plaintext alone. STS compresses both, so the margin is at least the tags' own text (about
  * 80 characters plus the profile name and the requester). docs/api-limits.md.
  */
-export const PACKED_SIZE_BUDGET = MAX_SESSION_POLICY_CHARS;
+const PACKED_SIZE_BUDGET = MAX_SESSION_POLICY_CHARS;
 
 /** The longest request id jitvend issues (a UUID): preview and create estimate with it. */
 export const REQUEST_ID_CHARS = 36;

@@ -20,6 +20,18 @@ export interface Permission {
   resources: string[];
 }
 
+/**
+ * What a requester asks for (POST /requests and /requests/preview), as the use cases take it.
+ * The API validates it with its own schema (shared/api/schemas.ts `createRequestSchema`).
+ */
+export interface CreateRequestInput {
+  profile: string;
+  permissions?: Permission[] | undefined;
+  durationSeconds?: number | undefined;
+  reason: string;
+  context?: Record<string, string> | undefined;
+}
+
 /** An IAM policy document as jitvend builds it: Allow statements only. */
 export interface PolicyStatement {
   Effect: 'Allow';

@@ -3,14 +3,13 @@
  * with the request and the Approve / Deny form, the result of a decision (POST), and the
  * pages that say why a link cannot be used.
  */
+import { STATUS_BY_KIND } from '../api/problems.ts';
+import { MAX_DECISION_REASON_CHARS } from '../domain/limits.ts';
 import type { AccessRequest, RequestStatus } from '../domain/types.ts';
 import type { LinkProblem } from '../domain/use-cases/resolve-approval-link.ts';
 import { html, type SafeHtml, safeHttpUrl } from './html.ts';
 import { type HtmlResponse, messagePage, renderPage, type Tone } from './page.ts';
 import { formatInstant, requestFacts, statusWords, timeLeft } from './request-facts.ts';
-
-/** Bounds the approver's own reason (decide() keeps 500 characters). */
-export const MAX_DECISION_REASON_CHARS = 500;
 
 export interface ConfirmationPageInput {
   request: AccessRequest;
@@ -146,6 +145,14 @@ export function decisionResultPage(request: AccessRequest, result: DecisionPageO
   }
 }
 
+/** Each link problem is a kind of refusal, with that kind's one status (shared/api/problems.ts). */
+const LINK_STATUS: Record<LinkProblem, number> = {
+  invalid: STATUS_BY_KIND.validation,
+  expired: STATUS_BY_KIND.gone,
+  used: STATUS_BY_KIND.gone,
+  unknown_request: STATUS_BY_KIND.not_found,
+};
+
 export function linkProblemPage(problem: LinkProblem, request?: AccessRequest): HtmlResponse {
   const status = request
     ? html`<p class="note">The request is now ${statusWords(request.status)}.</p>`
@@ -153,7 +160,7 @@ export function linkProblemPage(problem: LinkProblem, request?: AccessRequest): 
   switch (problem) {
     case 'invalid':
       return messagePage({
-        statusCode: 400,
+        statusCode: LINK_STATUS.invalid,
         tone: 'bad',
         title: 'This link is not valid',
         lines: [
@@ -162,7 +169,7 @@ export function linkProblemPage(problem: LinkProblem, request?: AccessRequest): 
       });
     case 'expired':
       return messagePage({
-        statusCode: 410,
+        statusCode: LINK_STATUS.expired,
         tone: 'warn',
         title: 'This link has expired',
         lines: [
@@ -171,7 +178,7 @@ export function linkProblemPage(problem: LinkProblem, request?: AccessRequest): 
       });
     case 'used':
       return messagePage({
-        statusCode: 410,
+        statusCode: LINK_STATUS.used,
         tone: 'warn',
         title: 'This link was already used',
         lines: [
@@ -181,7 +188,7 @@ export function linkProblemPage(problem: LinkProblem, request?: AccessRequest): 
       });
     case 'unknown_request':
       return messagePage({
-        statusCode: 404,
+        statusCode: LINK_STATUS.unknown_request,
         tone: 'warn',
         title: 'This request no longer exists',
         lines: ['Nothing was changed.'],

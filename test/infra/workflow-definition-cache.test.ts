@@ -16,7 +16,6 @@ import {
   workflowDefinitionInputs,
 } from '../../infra/workflow-definition.ts';
 import {
-  loadWorkflowDefinition,
   REPO_ROOT,
   readCachedWorkflowDefinition,
   WORKFLOW_DEFINITION_CACHE,
@@ -24,6 +23,7 @@ import {
   workflowInputsHash,
   writeWorkflowDefinitionCache,
 } from '../../infra/workflow-definition-cache.ts';
+import { loadWorkflowDefinition } from '../../infra/workflow-definition-loader.ts';
 import { adaptForLocalInterpreter } from '../../local/workflow-runner.ts';
 
 const run = promisify(execFile);
@@ -144,7 +144,7 @@ describe('start-up does not load aws-cdk-lib', () => {
     [
       "import { createRequire } from 'node:module';",
       ...modules.map((m, i) => `const m${i} = await import(${JSON.stringify(m)});`),
-      `const { loadWorkflowDefinition } = await import(${JSON.stringify(join(REPO_ROOT, 'infra/workflow-definition-cache.ts'))});`,
+      `const { loadWorkflowDefinition } = await import(${JSON.stringify(join(REPO_ROOT, 'infra/workflow-definition-loader.ts'))});`,
       'const definition = await loadWorkflowDefinition();',
       'const cdk = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes("/node_modules/aws-cdk-lib/"));',
       'console.log(JSON.stringify({ start: definition.StartAt, cdk: cdk.length }));',

@@ -10,7 +10,6 @@ import { readEnvironment, usageEnvironment } from '../../environment.ts';
 import { CloudTrailLookupEventsSource } from './lookup-events-source.ts';
 import { CloudTrailS3Source } from './s3-log-source.ts';
 
-export { LocalCloudTrailStandIn } from './local-stand-in.ts';
 export { CloudTrailLookupEventsSource, CloudTrailS3Source };
 
 /** Asks every source and puts their answers together (the domain drops duplicates by eventID). */

@@ -53,8 +53,6 @@ export const REQUESTS_TABLE = {
   indexes: Record<string, IndexDefinition>;
 };
 
-export type IndexName = keyof typeof REQUESTS_TABLE.indexes;
-
 /** The value of `listPartition` on every request item (the `byTime` index's one partition). */
 export const LIST_PARTITION = 'REQUESTS';
 

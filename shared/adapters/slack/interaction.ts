@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.ts';
+import { ID_PATTERN } from '../../domain/limits.ts';
 import { describeIssues } from '../../zod-issues.ts';
 import { SLACK_ACTION, type SlackActionId, type SlackBlock } from './blocks.ts';
 
@@ -17,8 +18,6 @@ export interface SlackInteraction {
   responseUrl: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
 const payloadSchema = z.object({
   type: z.literal('block_actions', { error: 'only block_actions payloads are handled' }),
   user: z.object({ id: z.string().regex(/^[A-Z0-9]{2,32}$/, 'not a Slack user id') }),
@@ -28,7 +27,7 @@ const payloadSchema = z.object({
     .array(
       z.object({
         action_id: z.enum([SLACK_ACTION.approve, SLACK_ACTION.deny, SLACK_ACTION.revoke]),
-        value: z.string().regex(REQUEST_ID, 'not a request id'),
+        value: z.string().regex(ID_PATTERN, 'not a request id'),
       }),
     )
     .min(1),

@@ -1,4 +1,3 @@
-import type { CreateRequestBody } from '../../api/schemas.ts';
 import { principalKey, profileOrThrow } from '../access.ts';
 import { approvalRouteFor } from '../approval.ts';
 import { canonicalJson, chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
@@ -11,7 +10,14 @@ import type { Profile } from '../profile.ts';
 import { isRequester } from '../requesters.ts';
 import { estimatePackedSizeForRequest } from '../session.ts';
 import { applyChange, type Change } from '../transition.ts';
-import type { AccessRequest, ApprovalRoute, Permission, PolicyDocument, Principal } from '../types.ts';
+import type {
+  AccessRequest,
+  ApprovalRoute,
+  CreateRequestInput as CreateRequestBody,
+  Permission,
+  PolicyDocument,
+  Principal,
+} from '../types.ts';
 
 export interface Evaluated {
   profile: Profile;

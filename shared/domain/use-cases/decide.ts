@@ -7,6 +7,7 @@
  */
 import { isRequesterOf, type PrincipalId } from '../access.ts';
 import { approversOfRequest, judgeDecision, type RefusalCode } from '../approval.ts';
+import { MAX_DECISION_REASON_CHARS } from '../limits.ts';
 import type { Change } from '../transition.ts';
 import type { AccessRequest, Channel } from '../types.ts';
 import { type ResumeWorkflowDeps, resumeWorkflow } from './resume-workflow.ts';
@@ -75,7 +76,7 @@ function judged(
   const bySelf = input.principal !== undefined && isRequesterOf(deps.config, input.principal, request);
   const verdict = judgeDecision(request, input.person, input.decision, now, bySelf);
   const who = input.person ?? input.actor;
-  const reason = input.reason?.slice(0, 500);
+  const reason = input.reason?.slice(0, MAX_DECISION_REASON_CHARS);
   if (verdict.kind === 'refused') {
     return {
       change: {

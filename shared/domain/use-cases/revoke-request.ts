@@ -6,6 +6,7 @@
 import { approverPeople } from '../approval.ts';
 import type { DepsWith } from '../deps.ts';
 import { ConflictError, ForbiddenError } from '../errors.ts';
+import { MAX_DECISION_REASON_CHARS } from '../limits.ts';
 import type { RequestRepository } from '../ports.ts';
 import { sourceIdentityFor } from '../session.ts';
 import type { AccessRequest, Channel } from '../types.ts';
@@ -40,7 +41,7 @@ export async function revokeRequest(deps: RevokeDeps, input: RevokeInput): Promi
   const person = input.person;
   const sourceIdentity = sourceIdentityFor(request.id);
   await deps.revoker.revoke({ roleArn: profile.roleArn, sourceIdentity, expiresAt: request.expiresAt });
-  const reason = input.reason?.slice(0, 500);
+  const reason = input.reason?.slice(0, MAX_DECISION_REASON_CHARS);
   return updateRequest(deps, {
     id: request.id,
     known: { request },

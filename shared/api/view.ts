@@ -1,5 +1,5 @@
-import type { RequestView } from '../api/schemas.ts';
-import type { AccessRequest, ApprovalRoute } from './types.ts';
+import type { AccessRequest, ApprovalRoute } from '../domain/types.ts';
+import type { RequestView } from './schemas.ts';
 
 export function routeView(route: ApprovalRoute): RequestView['approval'] {
   return route.kind === 'auto'
