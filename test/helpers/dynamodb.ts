@@ -34,7 +34,7 @@ export interface DynamoDbTestContext {
  * The DynamoDB Local every file of the integration project shares (see ./dynamodb-global-setup.ts),
  * or undefined outside it. It is not ours to stop: its `stop()` leaves it running.
  */
-export function sharedDynamoDb(): DynamoDbLocal | undefined {
+function sharedDynamoDb(): DynamoDbLocal | undefined {
   const endpoint = inject('sharedDynamoDbEndpoint');
   if (!endpoint) return undefined;
   const port = Number(new URL(endpoint).port);
