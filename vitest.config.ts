@@ -49,8 +49,10 @@ export default defineConfig({
           // Local's own life (restart, data dir, SIGKILL, `npm start`) start another.
           globalSetup: ['test/helpers/dynamodb-global-setup.ts'],
           // each file has its own local stack (port 0, its own temp dir and table), so files run
-          // side by side: the suite waits on I/O more than on CPU
+          // side by side: the suite waits on I/O more than on CPU. vitest's default is one worker
+          // per core less one, which on 2 cores ran the files one after another.
           fileParallelism: true,
+          maxWorkers: 3,
         },
       },
     ],
