@@ -44,9 +44,15 @@ export default defineConfig({
           ],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // each file starts its own DynamoDB Local and local stack (port 0, its own temp dir),
-          // so files run side by side: the suite waits on Java and I/O more than on CPU
+          // one DynamoDB Local (in memory) for the whole project: each file and each local stack
+          // uses tables of its own on it (test/helpers/dynamodb.ts). Only the tests about DynamoDB
+          // Local's own life (restart, data dir, SIGKILL, `npm start`) start another.
+          globalSetup: ['test/helpers/dynamodb-global-setup.ts'],
+          // each file has its own local stack (port 0, its own temp dir and table), so files run
+          // side by side: the suite waits on I/O more than on CPU. vitest's default is one worker
+          // per core less one, which on 2 cores ran the files one after another.
           fileParallelism: true,
+          maxWorkers: 3,
         },
       },
     ],

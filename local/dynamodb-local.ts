@@ -37,6 +37,11 @@ export interface DynamoDbLocalOptions {
   readyTimeoutMs?: number;
   /** Java executable (default `java` on PATH) */
   java?: string;
+  /**
+   * Keep the data in memory instead of under `dataDir` (tests where persistence is not what
+   * is tested): nothing is written to disk and nothing survives a restart.
+   */
+  inMemory?: boolean;
 }
 
 export interface DynamoDbLocal {
@@ -110,8 +115,7 @@ async function launch(
     join(jarDir, 'DynamoDBLocal.jar'),
     '-port',
     String(port),
-    '-dbPath',
-    dataDir,
+    ...(options.inMemory ? ['-inMemory'] : ['-dbPath', dataDir]),
     '-sharedDb',
     '-disableTelemetry',
   ];

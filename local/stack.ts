@@ -65,11 +65,15 @@ export interface LocalStackOptions {
    * loading this module, so Java boots while the rest loads); default: started here.
    */
   dynamoDb?: Promise<DynamoDbLocal>;
+  /** the table the stack keeps everything in (default `jitvend-local`; tests sharing one DynamoDB Local give each stack its own) */
+  tableName?: string;
 }
 
 export interface LocalStack {
   url: string;
   dataDir: string;
+  /** the DynamoDB table behind the stores */
+  tableName: string;
   runtime: Runtime;
   oidc: LocalOidcIssuer;
   sts: LocalCredentialIssuer;
@@ -88,6 +92,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const logger = consoleLogger(options.logLevel ?? 'info', options.logWrite);
   const clock = options.clock ?? systemClock;
+  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const loaded = options.config ?? loadConfig(options.configPath);
   // requests stored before issuer-scoped identity were made with local tokens (docs/storage.md)
   const config = {
@@ -147,21 +152,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const dynamo = await dynamoStarting;
     const admin = new DynamoDBClient(dynamo.clientConfig);
-    const table = await ensureTable(admin, LOCAL_TABLE_NAME).finally(() => admin.destroy());
+    const table = await ensureTable(admin, tableName).finally(() => admin.destroy());
     // the audit trail: the table's stream into <dataDir>/audit/*.jsonl (stopped before DynamoDB Local)
     const auditStream = await startLocalAuditStream({
       dataDir,
       clientConfig: dynamo.clientConfig,
-      tableName: LOCAL_TABLE_NAME,
+      tableName,
       logger,
     });
     cleanups.push(() => auditStream.stop());
     const client = createDocumentClient(dynamo.clientConfig);
     cleanups.push(async () => client.destroy());
-    store = new NotifyingStore(new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client }));
+    store = new NotifyingStore(new DynamoDbRequestStore({ tableName, client }));
     iam = new LocalSessionRevoker(dataDir, clock, {
       profiles: config.profiles,
-      denyLists: new DynamoDbDenyListStore({ tableName: LOCAL_TABLE_NAME, client }),
+      denyLists: new DynamoDbDenyListStore({ tableName, client }),
       managedPolicies: config.revocation.managedPolicies,
     });
     oidc = loadedOidc;
@@ -196,7 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         localChannels({ outbox, publicUrl: server.url, runtime: () => runtime }),
         logger,
         // each approver asked once per request and channel, across retries and restarts
-        new DynamoDbNotificationLedger({ tableName: LOCAL_TABLE_NAME, client, now: () => clock.now() }),
+        new DynamoDbNotificationLedger({ tableName, client, now: () => clock.now() }),
       ),
       secrets: {
         slackSigningSecret: process.env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
@@ -229,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       url: server.url,
       dataDir,
+      tableName,
       runtime,
       oidc,
       sts,

@@ -41,6 +41,15 @@ const POWERTOOLS_ENVIRONMENT: Readonly<Record<string, string>> = {
   POWERTOOLS_LOGGER_SAMPLE_RATE: '0',
 };
 
+/** zod without its locales, aliased for `zod` in the Lambda bundles (infra/bundling/zod-lean.mjs). */
+export const LEAN_ZOD = './infra/bundling/zod-lean.mjs';
+/**
+ * Handlers bundled with the whole of zod: their dependencies import zod's subpaths (`zod/v4`,
+ * `zod/v4/core`: zod-openapi, in the openapi handler), which esbuild's alias would map into the
+ * lean module too, where they do not exist. test/infra/bundles.test.ts bundles every handler so.
+ */
+export const FULL_ZOD_HANDLERS: ReadonlySet<string> = new Set(['openapi']);
+
 /** The tag keys sessionTagsFor puts on every session (shared/domain/session.ts). */
 const SESSION_TAG_KEYS = ['jitvend:request', 'jitvend:profile', 'jitvend:requester'];
 
@@ -126,7 +135,10 @@ export class JitVendFunction extends Construct {
         // catalogue.ts falls back to createRequire(import.meta.url), which CommonJS has no value for
         define: { 'import.meta.url': 'importMetaUrl' },
         inject: [`${PROJECT_ROOT}/infra/bundling/import-meta-url.mjs`],
-        esbuildArgs: { '--alias': 'zod=./infra/bundling/zod-lean.mjs', '--legal-comments': 'none' },
+        esbuildArgs: {
+          ...(FULL_ZOD_HANDLERS.has(props.handler) ? {} : { '--alias': `zod=${LEAN_ZOD}` }),
+          '--legal-comments': 'none',
+        },
         logLevel: nodejs.LogLevel.WARNING,
         commandHooks: {
           beforeBundling: () => [],

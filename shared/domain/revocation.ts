@@ -299,14 +299,6 @@ export function shardChars(list: DenyList, shard: number): number {
     .reduce((sum, e) => sum + entryChars(e.sourceIdentity), 0);
 }
 
-/** The shards whose documents differ between two versions of a list (what a writer must put). */
-export function changedShards(before: DenyList, after: DenyList): number[] {
-  const shards = new Set([...before.entries, ...after.entries].map((e) => e.shard));
-  return [...shards]
-    .filter((s) => renderDenyShard(before.entries, s) !== renderDenyShard(after.entries, s))
-    .sort((a, b) => a - b);
-}
-
 /** The entries whose deny has lapsed at `now` (their bound passed): removable. */
 export function lapsedEntries(list: DenyList, now: Date): DenyEntry[] {
   return list.entries.filter((e) => new Date(e.until).getTime() <= now.getTime());

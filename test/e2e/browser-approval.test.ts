@@ -17,6 +17,7 @@ import type { OutboxMessage } from '../../local/outbox.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { FanoutNotifier } from '../../shared/adapters/notify/fanout-notifier.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { sharedStackOptions } from '../helpers/dynamodb.ts';
 
 const FEATURE = {
   sub: 'repo:acme/orders:ref:refs/heads/feature',
@@ -39,7 +40,7 @@ let browser: Browser;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'jitvend-browser-'));
   [stack, browser] = await Promise.all([
-    startLocalStack({ dataDir, port: 0, logLevel: 'silent' }),
+    startLocalStack({ ...sharedStackOptions(), dataDir, port: 0, logLevel: 'silent' }),
     launchChromium(),
   ]);
   // until local/channels.ts sends email, send it from here (test only)

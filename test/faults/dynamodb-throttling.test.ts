@@ -7,7 +7,6 @@
  */
 import { ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_TABLE_NAME } from '../../local/stack.ts';
 import { api, untilStatus, useLocalStack } from '../helpers/in-process-stack.ts';
 
 const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
@@ -106,7 +105,7 @@ describe('DynamoDB throttling that lasts', () => {
         detail: expect.any(String),
       });
       expect(text).not.toMatch(/ProvisionedThroughput|Throttling|provisioned throughput|\.ts:\d|\n\s+at /);
-      expect(text).not.toContain(LOCAL_TABLE_NAME);
+      expect(text).not.toContain(ctx.stack.tableName);
     }
     // the outage over, the same calls work and the refused create left nothing behind
     const after = await api(ctx.stack, 'GET', '/requests?limit=100', pipeline);

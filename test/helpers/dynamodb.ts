@@ -1,6 +1,7 @@
 /**
- * Integration-test helper: one DynamoDB Local per test file, data in a temp dir, a table
- * with a unique name per call of `createTable()`, everything torn down after the file.
+ * Integration-test helper: the DynamoDB Local shared by the integration project (started once
+ * by ./dynamodb-global-setup.ts; one of the file's own where there is none), a table with a
+ * unique name per call of `createTable()`, clients torn down after the file.
  *
  *   const ddb = useDynamoDbLocal();
  *   beforeAll(async () => { tableName = await ddb.createTable(); });
@@ -11,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll } from 'vitest';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local.ts';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { type DynamoDbLocal, localClientConfig, startDynamoDbLocal } from '../../local/dynamodb-local.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
 import { ensureTable } from '../../shared/adapters/dynamodb/table.ts';
 
@@ -27,6 +28,24 @@ export interface DynamoDbTestContext {
   createTable(prefix?: string): Promise<string>;
   /** A new document client on the same endpoint (e.g. to count one store's calls). */
   newDocumentClient(): DynamoDBDocumentClient;
+}
+
+/**
+ * The DynamoDB Local every file of the integration project shares (see ./dynamodb-global-setup.ts),
+ * or undefined outside it. It is not ours to stop: its `stop()` leaves it running.
+ */
+function sharedDynamoDb(): DynamoDbLocal | undefined {
+  const endpoint = inject('sharedDynamoDbEndpoint');
+  if (!endpoint) return undefined;
+  const port = Number(new URL(endpoint).port);
+  return { endpoint, port, pid: -1, clientConfig: localClientConfig(endpoint), stop: async () => {} };
+}
+
+/** Options for `startLocalStack` that put the stack on the shared DynamoDB Local, in a table of its own. */
+export function sharedStackOptions(): { dynamoDb?: Promise<DynamoDbLocal>; tableName?: string } {
+  const shared = sharedDynamoDb();
+  if (!shared) return {};
+  return { dynamoDb: Promise.resolve(shared), tableName: `jitvend-it-${randomUUID().slice(0, 8)}` };
 }
 
 /** Registers beforeAll/afterAll hooks; the returned context is usable from inside tests and hooks. */
@@ -45,7 +64,7 @@ export function useDynamoDbLocal(): DynamoDbTestContext {
 
   beforeAll(async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'jitvend-ddb-'));
-    const local = await startDynamoDbLocal({ dataDir });
+    const local = sharedDynamoDb() ?? (await startDynamoDbLocal({ dataDir, inMemory: true }));
     state = {
       local,
       dataDir,

@@ -6,26 +6,26 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import {
-  LOCAL_TABLE_NAME,
-  type LocalStack,
-  type LocalStackOptions,
-  startLocalStack,
-} from '../../local/stack.ts';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
 import { DynamoDbRequestStore } from '../../shared/adapters/dynamodb/request-store.ts';
+import { sharedStackOptions } from './dynamodb.ts';
 
 export interface StackHandle {
   stack: LocalStack;
   dataDir: string;
 }
 
-/** Starts one stack for the test file (beforeAll) and stops it (afterAll). */
+/**
+ * Starts one stack for the test file (beforeAll) and stops it (afterAll), on the DynamoDB Local
+ * the integration project shares, in a table of its own.
+ */
 export function useLocalStack(options: Omit<LocalStackOptions, 'dataDir' | 'port'> = {}): StackHandle {
   const handle = {} as StackHandle;
   beforeAll(async () => {
     handle.dataDir = await mkdtemp(join(tmpdir(), 'jitvend-it-'));
     handle.stack = await startLocalStack({
       logLevel: 'silent',
+      ...sharedStackOptions(),
       ...options,
       dataDir: handle.dataDir,
       port: 0,
@@ -43,7 +43,7 @@ export function useLocalStack(options: Omit<LocalStackOptions, 'dataDir' | 'port
  * task token or sealed credentials of a request): tests look without taking.
  */
 export function tableOf(stack: LocalStack): DynamoDbRequestStore {
-  return new DynamoDbRequestStore({ tableName: LOCAL_TABLE_NAME, client: stack.documentClient });
+  return new DynamoDbRequestStore({ tableName: stack.tableName, client: stack.documentClient });
 }
 
 /** One JSON call to the stack's API, with an optional bearer token. */

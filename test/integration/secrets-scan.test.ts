@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SLACK_SIGNING_SECRET, type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { signSlackRequest } from '../../shared/adapters/slack/signature.ts';
+import { sharedStackOptions } from '../helpers/dynamodb.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const logs: string[] = [];
@@ -21,6 +22,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'jitvend-secrets-'));
   stack = await startLocalStack({
+    ...sharedStackOptions(),
     dataDir,
     port: 0,
     logLevel: 'info',

@@ -27,6 +27,7 @@ import { localSlackChannel } from '../../local/slack-stand-in.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { signSlackRequest } from '../../shared/adapters/slack/signature.ts';
 import type { AuditEvent } from '../../shared/domain/types.ts';
+import { sharedStackOptions } from '../helpers/dynamodb.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const ORDERS_BRANCH = {
@@ -52,7 +53,7 @@ let fetchSpy: MockInstance<typeof fetch>;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'jitvend-slack-'));
-  stack = await startLocalStack({ dataDir, port: 0, logLevel: 'silent' });
+  stack = await startLocalStack({ ...sharedStackOptions(), dataDir, port: 0, logLevel: 'silent' });
 });
 
 afterAll(async () => {

@@ -11,6 +11,7 @@ import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { sha256Hex } from '../../shared/domain/audit.ts';
 import type { Principal } from '../../shared/domain/types.ts';
 import { createRequest } from '../../shared/domain/use-cases/create-request.ts';
+import { sharedStackOptions } from '../helpers/dynamodb.ts';
 import { tableOf } from '../helpers/in-process-stack.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
@@ -31,6 +32,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'jitvend-wf-'));
   stack = await startLocalStack({
+    ...sharedStackOptions(),
     dataDir,
     port: 0,
     logLevel: 'silent',

@@ -21,7 +21,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awsRuntimeOnce } from '../../functions/runtime.ts';
 import { LOCAL_MANAGED_POLICIES_PER_ROLE, LocalSessionRevoker } from '../../local/iam-stand-in.ts';
-import { LOCAL_TABLE_NAME } from '../../local/stack.ts';
 import type { LocalWorkflowRunner } from '../../local/workflow-runner.ts';
 import { S3AuditSink } from '../../shared/adapters/audit-sink/s3-audit-sink.ts';
 import { DynamoDbDenyListStore } from '../../shared/adapters/dynamodb/deny-list-store.ts';
@@ -197,7 +196,7 @@ let plan: FailurePlan = {};
 // the DynamoDB adapter of the deny list, on the local stack's DynamoDB Local table
 denyListStoreContract(
   'DynamoDB (DynamoDB Local)',
-  () => new DynamoDbDenyListStore({ tableName: LOCAL_TABLE_NAME, client: ctx.stack.documentClient }),
+  () => new DynamoDbDenyListStore({ tableName: ctx.stack.tableName, client: ctx.stack.documentClient }),
 );
 let chaos: { runner: LocalWorkflowRunner; calls: { step: string; requestId: string; failed: boolean }[] };
 beforeEach(() => {

@@ -27,7 +27,6 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IamSessionRevoker } from '../../shared/adapters/iam/session-revoker.ts';
 import {
-  changedShards,
   DENY_POLICY_NAME,
   type DenyEntry,
   type DenyList,
@@ -290,12 +289,6 @@ describe('the deny list (domain)', () => {
     expect(planRelease(list, SI, new Date('2026-11-24T10:19:59.999Z'))).toEqual([]);
     expect(planRelease(list, THIRD, NOW)).toEqual([]);
     expect(planRelease(list, SI, new Date('2026-11-24T10:20:00.000Z'))).toEqual([entry(SI), old]);
-  });
-
-  it('names the shards a change touches', () => {
-    const before: DenyList = { version: 1, entries: [entry(SI, UNTIL, 0), entry(OTHER, UNTIL, 2)] };
-    const after: DenyList = { version: 2, entries: [entry(SI, UNTIL, 0), entry(THIRD, UNTIL, 1)] };
-    expect(changedShards(before, after)).toEqual([1, 2]);
   });
 
   it('counts policy size as IAM does, and reads role ARNs with a path', () => {
