@@ -48,6 +48,9 @@ export class NotifyingStore implements RequestStore {
   get(id: string) {
     return this.inner.get(id);
   }
+  listRun(run: string) {
+    return this.inner.listRun(run);
+  }
   async commit(prev: AccessRequest, next: AccessRequest, event: AuditEvent, options?: CommitOptions) {
     await this.inner.commit(prev, next, event, options);
     this.announce(next);

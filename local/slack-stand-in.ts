@@ -11,6 +11,7 @@ import type { ApprovalChannel } from '../shared/adapters/notify/fanout-notifier.
 import {
   approvalRequestMessage,
   releasedMessage,
+  reusedMessage,
   type SlackMessage,
 } from '../shared/adapters/slack/blocks.ts';
 import type { Clock } from '../shared/domain/ports.ts';
@@ -44,6 +45,9 @@ export function localSlackChannel(deps: LocalSlackChannelDeps): ApprovalChannel 
     send: (request, approvers) => post(request, approvalRequestMessage(request), approvers),
     // the requester released it: a new message to the same approvers (update: false)
     ended: (request, approvers) => post(request, releasedMessage(request), approvers),
+    // an approval covered another job of its run (approval reuse): a new message to its approvers
+    reused: (original, request, jobs, approvers) =>
+      post(request, reusedMessage(original, request, jobs), approvers),
   };
 
   async function post(

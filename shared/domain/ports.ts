@@ -52,6 +52,17 @@ export interface IdempotencyOptions {
   fingerprint?: string;
 }
 
+/** How a request is created: idempotently, and in a CI run when its profile reuses approvals. */
+export interface CreateOptions extends IdempotencyOptions {
+  /** the run it joins (shared/domain/reuse.ts runKey): listed by `listRun` from then on */
+  run?: string;
+  /**
+   * approved by reuse of this request: written only if that request is, at that moment,
+   * still issued with this window end (else ConcurrentUpdateError: decide again)
+   */
+  reuses?: { id: string; windowEndsAt: string };
+}
+
 export interface CommitOptions {
   /** store sealed credentials with the transition (issue) */
   putCredentials?: SealedCredentials;
@@ -75,9 +86,11 @@ export interface RequestRepository {
     request: AccessRequest,
     /** its first audit events, in order (seq 1, 2, …): one, or two for a request approved at create */
     event: AuditEvent | readonly AuditEvent[],
-    options?: IdempotencyOptions,
+    options?: CreateOptions,
   ): Promise<{ request: AccessRequest; created: boolean; fingerprint?: string }>;
   get(id: string): Promise<AccessRequest | undefined>;
+  /** The requests created with `run` (CreateOptions), oldest first (approval reuse). */
+  listRun(run: string): Promise<AccessRequest[]>;
   /**
    * Replaces `prev` by `next` and appends `event`, in one conditional transaction on
    * `prev.version` and `prev.status`. Throws ConcurrentUpdateError if the request changed
@@ -171,6 +184,16 @@ export interface ApprovalNotifier {
    * released it). Resolves like requestApproval. Optional: a notifier without it says nothing.
    */
   requestEnded?(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>>;
+  /**
+   * Tells the people who approved `original` that it approved `request` too, by approval reuse
+   * in its CI run, and how many of the run's jobs it now covers (itself included). Optional.
+   */
+  approvalReused?(
+    original: AccessRequest,
+    request: AccessRequest,
+    jobs: number,
+    approvers: Person[],
+  ): Promise<Record<string, string>>;
 }
 
 /** Starts the approval workflow for a request (Step Functions in AWS, in-process locally). */

@@ -9,10 +9,14 @@
  *   still issued (not released, revoked or expired) with its window not yet ended;
  * - the new request's permissions lie inside the earlier one's session policy, decided by
  *   the same exact containment as the guardrails;
- * - the new request's window, counted from now, ends no later than the earlier one's.
+ * - the new request asks for a window no longer than the one people approved, and the earlier
+ *   request's window has at least one session (STS's 15 minutes) left: the new request's window
+ *   then ends with the earlier one's at the latest (`windowEndsAt` set at create, a cap the
+ *   issue honours), so it ends no later, whenever it was asked for.
  *
  * Pure: the create use case finds the candidates and applies `reuseDecision` to each.
  */
+import { sha256Hex } from './audit.ts';
 import { buildSessionPolicy } from './policy/builder.ts';
 import type { AccessRequest, Permission } from './types.ts';
 
@@ -28,6 +32,16 @@ export function runOf(claims: Record<string, string>): { repository: string; run
   return repository && run ? { repository, run } : undefined;
 }
 
+/**
+ * The key a request of `profile` joins its run under (the store keeps each run's requests, so
+ * a later job finds what people approved earlier in the run): a digest of the profile, the
+ * repository and the run, or undefined when the token names no run.
+ */
+export function runKey(profile: string, claims: Record<string, string>): string | undefined {
+  const run = runOf(claims);
+  return run ? sha256Hex(`${profile}\n${run.repository}\n${run.run}`) : undefined;
+}
+
 export interface ReuseCandidate {
   profile: string;
   requesterClaims: Record<string, string>;
@@ -37,8 +51,11 @@ export interface ReuseCandidate {
 
 export type ReusableRequest = Pick<
   AccessRequest,
-  'id' | 'profile' | 'status' | 'requesterClaims' | 'approvalRoute' | 'sessionPolicy'
-> & { windowEndsAt?: string; expiresAt?: string; reuseOf?: string };
+  'id' | 'profile' | 'status' | 'requesterClaims' | 'approvalRoute' | 'sessionPolicy' | 'durationSeconds'
+> & { windowSeconds?: number; windowEndsAt?: string; expiresAt?: string; reuseOf?: string };
+
+/** STS's shortest session: a window with less left cannot hold one more session. */
+const MIN_SESSION_MS = 900_000;
 
 /** Why an earlier request does not approve this one (undefined: it does). */
 export function reuseRefusal(
@@ -57,8 +74,10 @@ export function reuseRefusal(
   if (original.status !== 'issued') return `it is ${original.status}`;
   const windowEnd = original.windowEndsAt ?? original.expiresAt;
   if (!windowEnd || new Date(windowEnd).getTime() <= now.getTime()) return 'its window has ended';
-  if (now.getTime() + candidate.windowSeconds * 1000 > new Date(windowEnd).getTime())
-    return 'the new window would end after its window';
+  if (candidate.windowSeconds > (original.windowSeconds ?? original.durationSeconds))
+    return 'asks for a longer window than people approved';
+  if (new Date(windowEnd).getTime() - now.getTime() < MIN_SESSION_MS)
+    return 'its window ends in less than one session (15 minutes)';
   if (!contains(original, candidate.permissions)) return 'asks for more than it was approved for';
   return undefined;
 }

@@ -69,6 +69,7 @@ export class RecordingRevoker implements SessionRevoker {
 export class RecordingNotifier implements ApprovalNotifier {
   readonly asked: Array<{ requestId: string; approvers: string[] }> = [];
   readonly ended: Array<{ requestId: string; approvers: string[] }> = [];
+  readonly reused: Array<{ originalId: string; requestId: string; jobs: number; approvers: string[] }> = [];
   /** what requestEnded answers; an Error makes it fail */
   endedAnswer: Record<string, string> | Error = { email: 'sent' };
   async requestApproval(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>> {
@@ -79,6 +80,20 @@ export class RecordingNotifier implements ApprovalNotifier {
     this.ended.push({ requestId: request.id, approvers: approvers.map((p) => p.name) });
     if (this.endedAnswer instanceof Error) throw this.endedAnswer;
     return this.endedAnswer;
+  }
+  async approvalReused(
+    original: AccessRequest,
+    request: AccessRequest,
+    jobs: number,
+    approvers: Person[],
+  ): Promise<Record<string, string>> {
+    this.reused.push({
+      originalId: original.id,
+      requestId: request.id,
+      jobs,
+      approvers: approvers.map((p) => p.name),
+    });
+    return { slack: 'sent' };
   }
 }
 
@@ -144,6 +159,7 @@ export function storeOf(
   return {
     create: (...args) => requests.create(...args),
     get: (id) => requests.get(id),
+    listRun: (run) => requests.listRun(run),
     commit: (...args) => requests.commit(...args),
     list: (query) => requests.list(query),
     listAudit: (id) => requests.listAudit(id),

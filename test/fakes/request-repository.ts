@@ -8,7 +8,7 @@ import { principalKey } from '../../shared/domain/access.ts';
 import { ConcurrentUpdateError, ValidationError } from '../../shared/domain/errors.ts';
 import type {
   CommitOptions,
-  IdempotencyOptions,
+  CreateOptions,
   ListQuery,
   Page,
   RequestRepository,
@@ -24,6 +24,7 @@ export class InMemoryRequestRepository implements RequestRepository {
   readonly #audit = new Map<string, AuditEvent[]>();
   readonly #credentials = new Map<string, SealedCredentials>();
   readonly #idempotency = new Map<string, { requestId: string; fingerprint?: string }>();
+  readonly #runs = new Map<string, string[]>();
   /** how many writes (create, commit) succeeded: tests count work with it */
   writes = 0;
 
@@ -31,7 +32,7 @@ export class InMemoryRequestRepository implements RequestRepository {
     request: AccessRequest,
     /** its first audit events: one, or (a request approved at create) several, in order */
     event: AuditEvent | readonly AuditEvent[],
-    options: IdempotencyOptions = {},
+    options: CreateOptions = {},
   ): Promise<{ request: AccessRequest; created: boolean; fingerprint?: string }> {
     const events: readonly AuditEvent[] = Array.isArray(event) ? event : [event as AuditEvent];
     if (events.length === 0) throw new Error(`request ${request.id} created without an audit event`);
@@ -56,6 +57,16 @@ export class InMemoryRequestRepository implements RequestRepository {
     }
     if (this.#requests.has(request.id))
       throw new ConcurrentUpdateError(`request ${request.id} already exists`);
+    if (options.reuses !== undefined) {
+      const reused = this.#requests.get(options.reuses.id);
+      if (reused?.status !== 'issued' || reused.windowEndsAt !== options.reuses.windowEndsAt) {
+        throw new ConcurrentUpdateError(
+          `request ${options.reuses.id} is no longer issued in the same window: it approves ${request.id} no more`,
+        );
+      }
+    }
+    if (options.run !== undefined)
+      this.#runs.set(options.run, [...(this.#runs.get(options.run) ?? []), request.id]);
     this.#requests.set(request.id, structuredClone(request));
     this.#audit.set(
       request.id,
@@ -69,6 +80,14 @@ export class InMemoryRequestRepository implements RequestRepository {
     }
     this.writes++;
     return { request, created: true };
+  }
+
+  async listRun(run: string): Promise<AccessRequest[]> {
+    await tick();
+    return (this.#runs.get(run) ?? []).flatMap((id) => {
+      const request = this.#requests.get(id);
+      return request ? [structuredClone(request)] : [];
+    });
   }
 
   async get(id: string): Promise<AccessRequest | undefined> {

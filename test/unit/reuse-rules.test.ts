@@ -26,6 +26,8 @@ const original: ReusableRequest = {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: `${TABLE}*` }],
   },
+  durationSeconds: 3600,
+  windowSeconds: 4 * 3600,
   expiresAt: '2026-11-24T11:00:00.000Z',
   windowEndsAt: '2026-11-24T14:00:00.000Z',
 };
@@ -98,10 +100,22 @@ describe('approval reuse', () => {
       'its window has ended',
     ],
     [
-      'a window that would end after the original’s',
+      'a window as long as the one people approved, asked later (it ends with the original’s)',
       { windowSeconds: 4 * 3600 },
       {},
-      'the new window would end after its window',
+      undefined,
+    ],
+    [
+      'a window longer than the one people approved (it would end later)',
+      { windowSeconds: 5 * 3600 },
+      {},
+      'asks for a longer window than people approved',
+    ],
+    [
+      'the original’s window ends within 15 minutes: no room for a session',
+      {},
+      { windowEndsAt: '2026-11-24T10:44:59.000Z' },
+      'its window ends in less than one session (15 minutes)',
     ],
     [
       'the original approved by a rule',

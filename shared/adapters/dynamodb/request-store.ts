@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -18,7 +19,7 @@ import type {
   ApprovalTokenRecord,
   ApprovalTokenStore,
   CommitOptions,
-  IdempotencyOptions,
+  CreateOptions,
   ListQuery,
   Page,
   RequestRepository,
@@ -54,8 +55,15 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /** attributes that exist only for storage, removed when an item is read back into the domain */
 const STORAGE_ATTRIBUTES = ['PK', 'SK', 'itemType', 'listPartition', 'listKey'] as const;
-/** retries of a create whose transaction collided with another one on the same idempotency key */
-const CREATE_CONFLICT_RETRIES = 3;
+/**
+ * retries of a create whose transaction collided with another one on the same idempotency key,
+ * or on the same run (the jobs of a matrix join their run at once)
+ */
+const CREATE_CONFLICT_RETRIES = 5;
+/** a run's list of requests is kept this long (the longest window is 12 hours, plus approval time) */
+const RUN_RETENTION_SECONDS = 2 * 24 * 3600;
+/** BatchGetItem reads at most 100 keys per call */
+const BATCH_GET_KEYS = 100;
 
 /**
  * The domain's three stores (requests and their audit, task tokens, approval tokens) on one
@@ -83,7 +91,7 @@ export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, 
   async create(
     request: AccessRequest,
     event: AuditEvent | readonly AuditEvent[],
-    options: IdempotencyOptions = {},
+    options: CreateOptions = {},
   ): Promise<{ request: AccessRequest; created: boolean; fingerprint?: string }> {
     const events: readonly AuditEvent[] = Array.isArray(event) ? event : [event as AuditEvent];
     if (events.length === 0) throw new Error(`request ${request.id} created without an audit event`);
@@ -119,6 +127,41 @@ export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, 
         },
       });
     }
+    if (options.run !== undefined) {
+      // the run's requests, in order of creation: a later job of the run finds this one
+      transactItems.push({
+        Update: {
+          TableName: this.#tableName,
+          Key: keys.run(options.run),
+          UpdateExpression:
+            'SET #ids = list_append(if_not_exists(#ids, :none), :id), #type = :type, #ttl = :ttl',
+          ExpressionAttributeNames: {
+            '#ids': 'requestIds',
+            '#type': 'itemType',
+            '#ttl': REQUESTS_TABLE.ttlAttribute,
+          },
+          ExpressionAttributeValues: {
+            ':none': [],
+            ':id': [request.id],
+            ':type': 'run' satisfies ItemType,
+            ':ttl': Math.floor(Date.parse(request.createdAt) / 1000) + RUN_RETENTION_SECONDS,
+          },
+        },
+      });
+    }
+    const reusesAt = options.reuses !== undefined ? transactItems.length : -1;
+    if (options.reuses !== undefined) {
+      // approved by reuse only while the request it reuses is still issued, in the same window
+      transactItems.push({
+        ConditionCheck: {
+          TableName: this.#tableName,
+          Key: keys.request(options.reuses.id),
+          ConditionExpression: '#status = :issued AND #windowEndsAt = :windowEndsAt',
+          ExpressionAttributeNames: { '#status': 'status', '#windowEndsAt': 'windowEndsAt' },
+          ExpressionAttributeValues: { ':issued': 'issued', ':windowEndsAt': options.reuses.windowEndsAt },
+        },
+      });
+    }
     const input: TransactWriteCommandInput = {
       TransactItems: transactItems,
       ClientRequestToken: randomUUID(),
@@ -150,6 +193,12 @@ export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, 
         if (reasons[0]?.Code === 'ConditionalCheckFailed') {
           throw new ConcurrentUpdateError(`request ${request.id} already exists`, { cause: error });
         }
+        if (options.reuses !== undefined && reasons[reusesAt]?.Code === 'ConditionalCheckFailed') {
+          throw new ConcurrentUpdateError(
+            `request ${options.reuses.id} is no longer issued in the same window: it approves ${request.id} no more`,
+            { cause: error },
+          );
+        }
         if (conflicted || reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
           throw new ConcurrentUpdateError(
             `request ${request.id} could not be created: a concurrent write got in the way`,
@@ -168,6 +217,34 @@ export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, 
       new GetCommand({ TableName: this.#tableName, Key: keys.request(id), ConsistentRead: true }),
     );
     return out.Item ? fromRequestItem(out.Item) : undefined;
+  }
+
+  /** The run's list (one GetItem), then its requests (BatchGetItem, 100 at a time), oldest first. */
+  async listRun(run: string): Promise<AccessRequest[]> {
+    const out = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: keys.run(run), ConsistentRead: true }),
+    );
+    const ids = (out.Item?.requestIds as string[] | undefined) ?? [];
+    const found = new Map<string, AccessRequest>();
+    for (let from = 0; from < ids.length; from += BATCH_GET_KEYS) {
+      let pending: Item[] | undefined = ids
+        .slice(from, from + BATCH_GET_KEYS)
+        .map((id) => ({ ...keys.request(id) }));
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0) await delay(Math.min(25 * 2 ** attempt, 1000));
+        const batch = await this.#client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.#tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of batch.Responses?.[this.#tableName] ?? []) {
+          const request = fromRequestItem(item);
+          found.set(request.id, request);
+        }
+        pending = batch.UnprocessedKeys?.[this.#tableName]?.Keys as Item[] | undefined;
+      }
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
   }
 
   /**

@@ -57,13 +57,21 @@ export const REQUESTS_TABLE = {
 export const LIST_PARTITION = 'REQUESTS';
 
 /** Values of the `itemType` attribute, so stream consumers can tell items apart without parsing keys. */
-export type ItemType = 'request' | 'audit' | 'credentials' | 'idempotency' | 'task_token' | 'approval_token';
+export type ItemType =
+  | 'request'
+  | 'audit'
+  | 'credentials'
+  | 'idempotency'
+  | 'task_token'
+  | 'approval_token'
+  | 'run';
 
 export const REQUEST_SK = 'REQUEST';
 export const CREDENTIALS_SK = 'CREDENTIALS';
 export const IDEMPOTENCY_SK = 'IDEMPOTENCY';
 export const TASK_TOKEN_SK = 'TASK_TOKEN';
 export const APPROVAL_TOKEN_SK = 'APPROVAL_TOKEN';
+export const RUN_SK = 'RUN';
 export const AUDIT_SK_PREFIX = 'AUDIT#';
 /** digits of the zero-padded audit sequence, so SK order is seq order */
 export const AUDIT_SEQ_DIGITS = 8;
@@ -89,6 +97,8 @@ export const keys = {
     PK: `APPROVAL_TOKEN#${tokenHash}`,
     SK: APPROVAL_TOKEN_SK,
   }),
+  /** a CI run's requests of one profile (approval reuse), by its key (shared/domain/reuse.ts runKey, a digest) */
+  run: (runKey: string): ItemKey => ({ PK: `RUN#${runKey}`, SK: RUN_SK }),
   /** the key is hashed: it is caller-chosen text, and the requester id can be long */
   idempotency: (requester: string, idempotencyKey: string): ItemKey => ({
     PK: `IDEMPOTENCY#${createHash('sha256').update(`${requester}\n${idempotencyKey}`).digest('hex')}`,

@@ -10,6 +10,13 @@ export interface ApprovalChannel {
   send(request: AccessRequest, approvers: Person[]): Promise<string>;
   /** Tells the same approvers the request ended early (released); channels without it skip. */
   ended?(request: AccessRequest, approvers: Person[]): Promise<string>;
+  /** Tells the approvers of `original` it approved `request` by reuse, covering `jobs` jobs; channels without it skip. */
+  reused?(
+    original: AccessRequest,
+    request: AccessRequest,
+    jobs: number,
+    approvers: Person[],
+  ): Promise<string>;
 }
 
 /**
@@ -53,6 +60,16 @@ export class FanoutNotifier implements ApprovalNotifier {
   async requestEnded(request: AccessRequest, approvers: Person[]): Promise<Record<string, string>> {
     const channels = this.channels.filter((c) => c.ended !== undefined);
     return this.fanOut(request, channels, (c) => c.ended!(request, approvers));
+  }
+
+  async approvalReused(
+    original: AccessRequest,
+    request: AccessRequest,
+    jobs: number,
+    approvers: Person[],
+  ): Promise<Record<string, string>> {
+    const channels = this.channels.filter((c) => c.reused !== undefined);
+    return this.fanOut(request, channels, (c) => c.reused!(original, request, jobs, approvers));
   }
 
   private async fanOut(

@@ -145,6 +145,33 @@ export function releasedMessage(request: AccessRequest): SlackMessage {
   };
 }
 
+/**
+ * Sent to the people who approved `original` when it approved another job of its CI run
+ * (approval reuse): which request, and how many jobs of the run their one decision covers.
+ */
+export function reusedMessage(original: AccessRequest, request: AccessRequest, jobs: number): SlackMessage {
+  const line = `Your approval of ${original.id} now covers ${jobs} job${jobs === 1 ? '' : 's'} of this run`;
+  const fields: TextObject[] = [
+    field('Request', request.id),
+    field('Approved by reuse of', original.id),
+    field('Jobs covered', String(jobs)),
+    mrkdwn(`*Window ends*\n${original.windowEndsAt ? slackDate(original.windowEndsAt) : 'with its window'}`),
+  ];
+  const run = runOf(request.requesterClaims, request.requesterIssuer);
+  if (run) fields.push(mrkdwn(`*Run*\n<${run.url}|${escapeMrkdwn(run.label)}>`));
+  return {
+    text: fallback(
+      `${line}: ${request.id} (${request.profile}) was approved by it, asking for the same or less.`,
+    ),
+    blocks: [
+      { type: 'section', block_id: 'jitvend_status', text: mrkdwn(`:repeat: *${escapeMrkdwn(line)}*`) },
+      { type: 'section', block_id: 'jitvend_request', fields },
+      { type: 'section', block_id: 'jitvend_policy', text: mrkdwn(policySection(request)) },
+      revokeButton(original),
+    ],
+  };
+}
+
 function revokeButton(request: AccessRequest): SlackBlock {
   return {
     type: 'actions',

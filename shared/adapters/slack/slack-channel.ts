@@ -7,7 +7,7 @@ import { LogLevel, type RetryOptions, WebClient } from '@slack/web-api';
 import type { Person } from '../../domain/profile.ts';
 import type { AccessRequest } from '../../domain/types.ts';
 import type { ApprovalChannel } from '../notify/fanout-notifier.ts';
-import { approvalRequestMessage, releasedMessage, type SlackMessage } from './blocks.ts';
+import { approvalRequestMessage, releasedMessage, reusedMessage, type SlackMessage } from './blocks.ts';
 
 export interface SlackChannelOptions {
   /** the Slack app's bot token (`xoxb-…`), with the `chat:write` and `im:write` scopes */
@@ -57,6 +57,16 @@ export class SlackApprovalChannel implements ApprovalChannel {
   /** The request ended early (released by its requester): the same conversations learn it. */
   async ended(request: AccessRequest, approvers: Person[]): Promise<string> {
     return this.sendMessage(releasedMessage(request), approvers);
+  }
+
+  /** An approval of `original` approved another job of its run: its approvers learn how many it covers. */
+  async reused(
+    original: AccessRequest,
+    request: AccessRequest,
+    jobs: number,
+    approvers: Person[],
+  ): Promise<string> {
+    return this.sendMessage(reusedMessage(original, request, jobs), approvers);
   }
 
   private async sendMessage(message: SlackMessage, approvers: Person[]): Promise<string> {

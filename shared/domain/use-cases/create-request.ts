@@ -3,16 +3,24 @@ import { approvalRouteFor } from '../approval.ts';
 import { canonicalJson, chainAuditEvent, GENESIS_HASH, sha256Hex } from '../audit.ts';
 import { initiatorOf, principalSummary } from '../claims.ts';
 import type { Deps } from '../deps.ts';
-import { ForbiddenError, PolicyTooLargeError, UnprocessableError, ValidationError } from '../errors.ts';
+import {
+  ConcurrentUpdateError,
+  ForbiddenError,
+  PolicyTooLargeError,
+  UnprocessableError,
+  ValidationError,
+} from '../errors.ts';
 import { buildSessionPolicy } from '../policy/builder.ts';
 import { isReadOnly } from '../policy/catalogue.ts';
 import type { Profile } from '../profile.ts';
 import { isRequester } from '../requesters.ts';
+import { reusableOriginal, runKey } from '../reuse.ts';
 import { estimatePackedSizeForRequest } from '../session.ts';
 import { applyChange, type Change } from '../transition.ts';
 import type {
   AccessRequest,
   ApprovalRoute,
+  AuditEvent,
   CreateRequestInput as CreateRequestBody,
   Permission,
   PolicyDocument,
@@ -164,10 +172,39 @@ export function autoApproval(
 }
 
 /**
+ * The approval reuse gives (`approval.reuse: sameRun`, shared/domain/reuse.ts): approved at
+ * create, like an auto-approve rule, by `original`, an earlier request of the same CI run that
+ * people approved and that is still issued. The event names it, and who approved it.
+ */
+export function reuseApproval(request: AccessRequest, original: AccessRequest, at: string): Change {
+  const approvers = original.approvals.filter((a) => a.decision === 'approve').map((a) => a.person);
+  return {
+    to: 'approved',
+    event: {
+      type: 'request_approved',
+      actor: `reuse:${original.id}`,
+      channel: 'rule',
+      at,
+      sessionPolicyHash: request.sessionPolicyHash,
+      detail: {
+        reuseOf: original.id,
+        approvedBy: approvers,
+        why: `approval reuse (sameRun) of profile ${request.profile}: request ${original.id} of the same run, approved by ${approvers.join(', ') || 'people'} and issued until ${original.windowEndsAt}, holds this request's permissions and window`,
+      },
+    },
+  };
+}
+
+/** Attempts at a create that reuses an approval, when the request it reuses changes meanwhile. */
+const REUSE_ATTEMPTS = 3;
+
+/**
  * POST /requests: records the request and starts its workflow. A request an auto-approve rule
  * approves is stored `approved`, its two audit events (created, approved) in the same
  * transaction: the workflow's Evaluate step then finds nothing left to decide (one DynamoDB
  * transaction fewer per flow, the same events and statuses as when Evaluate approved it).
+ * So is a request for people that an earlier request of its CI run approves (approval reuse:
+ * written only if that request is still issued in the same window, else decided again).
  * Any other request is stored `pending_approval`. The 201 answers with the request as created.
  */
 export async function createRequest(
@@ -177,9 +214,68 @@ export async function createRequest(
   idempotencyKey?: string,
 ): Promise<{ request: AccessRequest; created: boolean }> {
   const evaluated = evaluateRequest(deps, principal, body);
-  const now = deps.clock.now();
-  const at = now.toISOString();
   const id = deps.newId();
+  const claims = principalSummary(principal.claims);
+  // the jobs of one run join it, so later jobs find what people approved in it
+  const run =
+    evaluated.profile.approval.reuse === 'sameRun' ? runKey(evaluated.profile.name, claims) : undefined;
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.clock.now();
+    const inRun =
+      run !== undefined && evaluated.route.kind === 'human' && attempt <= REUSE_ATTEMPTS
+        ? await deps.store.listRun(run)
+        : [];
+    const original = reusableOriginal(
+      {
+        profile: evaluated.profile.name,
+        requesterClaims: claims,
+        permissions: evaluated.permissions,
+        windowSeconds: evaluated.windowSeconds,
+      },
+      inRun,
+      now,
+    );
+    const { created, request, events } = newRequest(deps, principal, body, evaluated, id, now, original);
+    let result: Awaited<ReturnType<Deps['store']['create']>>;
+    try {
+      result = await deps.store.create(request, events, {
+        ...(idempotencyKey !== undefined ? { idempotencyKey, fingerprint: bodyFingerprint(body) } : {}),
+        ...(run !== undefined ? { run } : {}),
+        ...(original ? { reuses: { id: original.id, windowEndsAt: original.windowEndsAt! } } : {}),
+      });
+    } catch (error) {
+      // released, revoked or renewed meanwhile: decide again on what the run holds now
+      if (original && error instanceof ConcurrentUpdateError) continue;
+      throw error;
+    }
+    if (!result.created) return idempotentReplay(result, body);
+    await startWorkflow(deps, request);
+    if (original) {
+      // the jobs it now covers: itself, those it approved before, and this one
+      const jobs = 1 + inRun.filter((r) => r.id === original.id || r.reuseOf === original.id).length;
+      const approvers = original.approvals
+        .filter((a) => a.decision === 'approve')
+        .flatMap((a) => deps.config.people[a.person] ?? []);
+      // never fails the create (the request is stored): a channel's failure is the notifier's to log
+      await deps.notifier.approvalReused?.(original, request, jobs, approvers).catch(() => undefined);
+    }
+    // The answer shows the request as created (`pending_approval`), as it always has: its
+    // approval is the next event of its audit trail, seen by the next read.
+    return { request: created, created: true };
+  }
+}
+
+/** The request as created, and as stored: approved at create by a rule or a reuse, else pending. */
+function newRequest(
+  deps: Deps,
+  principal: Principal,
+  body: CreateRequestBody,
+  evaluated: Evaluated,
+  id: string,
+  now: Date,
+  original: AccessRequest | undefined,
+): { created: AccessRequest; request: AccessRequest; events: AuditEvent[] } {
+  const at = now.toISOString();
   const sessionPolicyHash = sha256Hex(evaluated.sessionPolicyJson);
   const initiator = initiatorOf(principal.claims, deps.config.people);
   const base: Omit<AccessRequest, 'auditHead' | 'auditCount'> = {
@@ -200,6 +296,8 @@ export async function createRequest(
     ...(body.context !== undefined ? { context: body.context } : {}),
     approvals: [],
     approvalRoute: evaluated.route,
+    // approved by reuse: its window ends with the original's at the latest (the issue honours it)
+    ...(original ? { reuseOf: original.id, windowEndsAt: original.windowEndsAt! } : {}),
     createdAt: at,
     updatedAt: at,
     approvalDeadline: new Date(
@@ -222,24 +320,34 @@ export async function createRequest(
         ? { windowSeconds: evaluated.windowSeconds }
         : {}),
       reason: base.reason,
-      route: evaluated.route.kind === 'auto' ? `auto (rule ${evaluated.route.rule})` : 'human',
+      route: original
+        ? `reuse (of ${original.id})`
+        : evaluated.route.kind === 'auto'
+          ? `auto (rule ${evaluated.route.rule})`
+          : 'human',
       ...(initiator !== undefined ? { initiator } : {}),
     },
   });
   const created: AccessRequest = { ...base, auditHead: event.hash, auditCount: 1 };
   const route = evaluated.route;
-  const approved = route.kind === 'auto' ? applyChange(created, autoApproval(created, route, at)) : undefined;
-  const request = approved?.next ?? created;
-  const result = await deps.store.create(
-    request,
-    approved ? [event, approved.event] : event,
-    idempotencyKey !== undefined ? { idempotencyKey, fingerprint: bodyFingerprint(body) } : undefined,
-  );
-  if (!result.created) return idempotentReplay(result, body);
+  const approval = original
+    ? reuseApproval(created, original, at)
+    : route.kind === 'auto'
+      ? autoApproval(created, route, at)
+      : undefined;
+  const approved = approval ? applyChange(created, approval) : undefined;
+  return {
+    created,
+    request: approved?.next ?? created,
+    events: approved ? [event, approved.event] : [event],
+  };
+}
+
+/** Starts the request's workflow; nothing half-done: one that does not start ends `failed`, saying why. */
+async function startWorkflow(deps: Deps, request: AccessRequest): Promise<void> {
   try {
     await deps.workflow.start(request);
   } catch (error) {
-    // Nothing half-done: a request whose workflow did not start ends in `failed`, saying why.
     const { next, event: failed } = applyChange(request, {
       to: 'failed',
       patch: { statusReason: 'the approval workflow could not be started' },
@@ -253,7 +361,4 @@ export async function createRequest(
     await deps.store.commit(request, next, failed);
     throw error;
   }
-  // The answer shows the request as created (`pending_approval`), as it always has: its
-  // approval is the next event of its audit trail, seen by the next read.
-  return { request: created, created: true };
 }
