@@ -40,8 +40,11 @@ export function windowEndAtIssue(
   request: Pick<AccessRequest, 'durationSeconds'> & { windowSeconds?: number },
   issuedAt: Date,
   firstExpiration: string,
+  /** a request approved by reuse: the original's window end, which its own never passes */
+  cap?: string,
 ): string {
-  const end = Math.floor((issuedAt.getTime() + windowSecondsOf(request) * 1000) / 1000) * 1000;
+  let end = Math.floor((issuedAt.getTime() + windowSecondsOf(request) * 1000) / 1000) * 1000;
+  if (cap !== undefined) end = Math.min(end, new Date(cap).getTime());
   return new Date(Math.max(end, new Date(firstExpiration).getTime())).toISOString();
 }
 

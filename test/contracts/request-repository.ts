@@ -37,6 +37,71 @@ function deliver(prev: AccessRequest) {
 
 /** `make` gives a repository with nothing in it (or nothing these tests would find). */
 export function requestRepositoryContract(make: () => Promise<RequestRepository> | RequestRepository): void {
+  describe('runs (approval reuse)', () => {
+    it('lists the requests created in a run, oldest first, and none of another run', async () => {
+      const store = await make();
+      const run = randomUUID();
+      const first = newRequest();
+      const second = newRequest();
+      const elsewhere = newRequest();
+      await store.create(first.request, first.event, { run });
+      await store.create(elsewhere.request, elsewhere.event, { run: randomUUID() });
+      await store.create(second.request, second.event, { run });
+      expect((await store.listRun(run)).map((r) => r.id)).toEqual([first.request.id, second.request.id]);
+      expect(await store.listRun(randomUUID())).toEqual([]);
+      // read as stored, changes included
+      const { next, event } = approve(first.request);
+      await store.commit(first.request, next, event);
+      expect((await store.listRun(run))[0]).toEqual(next);
+    });
+
+    it('keeps every one of 8 jobs joining one run at once', async () => {
+      const store = await make();
+      const run = randomUUID();
+      const jobs = Array.from({ length: 8 }, () => newRequest());
+      await Promise.all(jobs.map((j) => store.create(j.request, j.event, { run })));
+      expect((await store.listRun(run)).map((r) => r.id).sort()).toEqual(
+        jobs.map((j) => j.request.id).sort(),
+      );
+    });
+
+    it('creates a request reusing another only while that one is issued in the same window', async () => {
+      const store = await make();
+      const created = newRequest();
+      await store.create(created.request, created.event);
+      const approved = approve(created.request);
+      await store.commit(created.request, approved.next, approved.event);
+      const issued = applyChange(approved.next, {
+        to: 'issued',
+        patch: { issuedAt: at(120), expiresAt: at(1020), windowEndsAt: at(7320) },
+        event: { type: 'credentials_issued', actor: 'jitvend', channel: 'workflow', at: at(120) },
+      });
+      await store.commit(approved.next, issued.next, issued.event);
+      const reuses = { id: created.request.id, windowEndsAt: at(7320) };
+      const ok = newRequest();
+      expect((await store.create(ok.request, ok.event, { reuses })).created).toBe(true);
+      // another window end (not the one decided on): refused, nothing written
+      const other = newRequest();
+      await expect(
+        store.create(other.request, other.event, { reuses: { ...reuses, windowEndsAt: at(7321) } }),
+      ).rejects.toThrow(ConcurrentUpdateError);
+      expect(await store.get(other.request.id)).toBeUndefined();
+      // released meanwhile: refused, nothing written
+      const released = applyChange(issued.next, {
+        to: 'released',
+        event: { type: 'request_released', actor: ORDERS_PIPELINE, channel: 'api', at: at(200) },
+      });
+      await store.commit(issued.next, released.next, released.event);
+      const late = newRequest();
+      const run = randomUUID();
+      await expect(store.create(late.request, late.event, { reuses, run })).rejects.toThrow(
+        ConcurrentUpdateError,
+      );
+      expect(await store.get(late.request.id)).toBeUndefined();
+      expect(await store.listRun(run)).toEqual([]);
+    });
+  });
+
   describe('create and get', () => {
     it('writes the request with its first audit event and reads both back as they were', async () => {
       const store = await make();

@@ -6,8 +6,9 @@ import type { Deps } from '../deps.ts';
 import { IssueError } from '../errors.ts';
 import { assumeRoleInputFor, sourceIdentityFor } from '../session.ts';
 import type { RequestStatus } from '../types.ts';
-import { windowEndAtIssue, windowEndOf } from '../window.ts';
+import { renewalSeconds, windowEndAtIssue, windowEndOf } from '../window.ts';
 import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
+import { approveRunByReuse } from './approve-run.ts';
 import { autoApproval } from './create-request.ts';
 import { requestOrThrow } from './read-requests.ts';
 import { pendingDeny, releaseRevocation } from './release-revocation.ts';
@@ -91,13 +92,15 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       const profile = deps.config.profiles[request.profile];
       if (!profile) throw new IssueError(`profile ${request.profile} is no longer configured`, false);
       const sourceIdentity = sourceIdentityFor(request.id);
-      const credentials = await deps.issuer.assumeRole(
-        assumeRoleInputFor(request, profile.roleArn, request.durationSeconds),
-      );
+      // approved by reuse (approve-run.ts): its window, and so its first session, end with the
+      // original's at the latest (the cap was stored as its windowEndsAt when it was approved)
+      const cap = request.reuseOf !== undefined ? request.windowEndsAt : undefined;
+      const seconds = cap ? renewalSeconds(request, deps.clock.now()) : request.durationSeconds;
+      const credentials = await deps.issuer.assumeRole(assumeRoleInputFor(request, profile.roleArn, seconds));
       const sealed = await deps.vault.seal(request.id, credentials);
       const issuedAt = deps.clock.now();
       // the approval window starts now: the request stays issued until it ends
-      const windowEndsAt = windowEndAtIssue(request, issuedAt, credentials.expiration);
+      const windowEndsAt = windowEndAtIssue(request, issuedAt, credentials.expiration, cap);
       const issued = await changeIf(
         deps,
         request,
@@ -122,6 +125,9 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
         { putCredentials: sealed },
       );
       if (!issued) return { issued: false };
+      // people approved it: the jobs of its run still waiting that it covers are approved by it
+      // (approval reuse). Never fails the issue: should this fail, they wait for people as before.
+      await approveRunByReuse(deps, issued).catch(() => []);
       return { issued: true, expiresAt: credentials.expiration, windowEndsAt };
     },
 
