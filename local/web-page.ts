@@ -72,7 +72,7 @@ function requestsTable(requests: AccessRequest[]): SafeHtml {
         <td>${r.profile}</td>
         <td class="mono">${r.requester}</td>
         <td>${badge(r.status)}</td>
-        <td>${r.approvalRoute.kind === 'auto' ? `rule ${r.approvalRoute.rule}` : requestFacts(r).approvals}</td>
+        <td>${r.reuseOf ? `reuse of ${r.reuseOf}` : r.approvalRoute.kind === 'auto' ? `rule ${r.approvalRoute.rule}` : requestFacts(r).approvals}</td>
         <td>${formatInstant(r.createdAt)}</td>
       </tr>`,
     )}</tbody></table>`;
@@ -109,9 +109,11 @@ async function requestSection(deps: WebPageDeps, id: string): Promise<SafeHtml> 
       ${request.windowEndsAt ? html`<dt>window ends</dt><dd>${formatInstant(request.windowEndsAt)}</dd>` : ''}
       ${request.renewals ? html`<dt>renewals</dt><dd>${request.renewals}</dd>` : ''}
       <dt>approval</dt><dd>${
-        request.approvalRoute.kind === 'auto'
-          ? `automatic (rule ${request.approvalRoute.rule})`
-          : `${facts.approvals} from ${request.approvalRoute.approvers.join(', ')}, deadline ${facts.deadline}`
+        request.reuseOf
+          ? `by reuse of ${request.reuseOf}: approved by people earlier in the same CI run (approval.reuse: sameRun)`
+          : request.approvalRoute.kind === 'auto'
+            ? `automatic (rule ${request.approvalRoute.rule})`
+            : `${facts.approvals} from ${request.approvalRoute.approvers.join(', ')}, deadline ${facts.deadline}`
       }</dd>
       ${request.statusReason ? html`<dt>why</dt><dd>${request.statusReason}</dd>` : ''}
       ${request.expiresAt ? html`<dt>session expires</dt><dd>${formatInstant(request.expiresAt)}</dd>` : ''}
