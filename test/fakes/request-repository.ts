@@ -44,6 +44,9 @@ export class InMemoryRequestRepository implements RequestRepository {
       }
       key = `${principalKey({ issuer: request.requesterIssuer, subject: request.requester })}#${options.idempotencyKey}`;
     }
+    // as the DynamoDB adapter: the run's list first, outside the create (listRun skips ids never created)
+    if (options.run !== undefined)
+      this.#runs.set(options.run, [...(this.#runs.get(options.run) ?? []), request.id]);
     await tick();
     const replay = key === undefined ? undefined : this.#idempotency.get(key);
     if (replay) {
@@ -65,8 +68,6 @@ export class InMemoryRequestRepository implements RequestRepository {
         );
       }
     }
-    if (options.run !== undefined)
-      this.#runs.set(options.run, [...(this.#runs.get(options.run) ?? []), request.id]);
     this.#requests.set(request.id, structuredClone(request));
     this.#audit.set(
       request.id,

@@ -55,11 +55,8 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /** attributes that exist only for storage, removed when an item is read back into the domain */
 const STORAGE_ATTRIBUTES = ['PK', 'SK', 'itemType', 'listPartition', 'listKey'] as const;
-/**
- * retries of a create whose transaction collided with another one on the same idempotency key,
- * or on the same run (the jobs of a matrix join their run at once)
- */
-const CREATE_CONFLICT_RETRIES = 5;
+/** retries of a create whose transaction collided with another one on the same idempotency key */
+const CREATE_CONFLICT_RETRIES = 3;
 /** a run's list of requests is kept this long (the longest window is 12 hours, plus approval time) */
 const RUN_RETENTION_SECONDS = 2 * 24 * 3600;
 /** BatchGetItem reads at most 100 keys per call */
@@ -127,28 +124,6 @@ export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, 
         },
       });
     }
-    if (options.run !== undefined) {
-      // the run's requests, in order of creation: a later job of the run finds this one
-      transactItems.push({
-        Update: {
-          TableName: this.#tableName,
-          Key: keys.run(options.run),
-          UpdateExpression:
-            'SET #ids = list_append(if_not_exists(#ids, :none), :id), #type = :type, #ttl = :ttl',
-          ExpressionAttributeNames: {
-            '#ids': 'requestIds',
-            '#type': 'itemType',
-            '#ttl': REQUESTS_TABLE.ttlAttribute,
-          },
-          ExpressionAttributeValues: {
-            ':none': [],
-            ':id': [request.id],
-            ':type': 'run' satisfies ItemType,
-            ':ttl': Math.floor(Date.parse(request.createdAt) / 1000) + RUN_RETENTION_SECONDS,
-          },
-        },
-      });
-    }
     const reusesAt = options.reuses !== undefined ? transactItems.length : -1;
     if (options.reuses !== undefined) {
       // approved by reuse only while the request it reuses is still issued, in the same window
@@ -166,6 +141,32 @@ export class DynamoDbRequestStore implements RequestRepository, TaskTokenStore, 
       TransactItems: transactItems,
       ClientRequestToken: randomUUID(),
     };
+    if (options.run !== undefined) {
+      // The run's list of requests, in order, written BEFORE the request and outside its
+      // transaction: the jobs of a matrix join their run at once, and one item written by many
+      // transactions at once fails them with TransactionConflict, while plain updates queue.
+      // Written first, no request of the run is ever missing from the list (a create that then
+      // fails leaves an id listRun skips).
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: keys.run(options.run),
+          UpdateExpression:
+            'SET #ids = list_append(if_not_exists(#ids, :none), :id), #type = :type, #ttl = :ttl',
+          ExpressionAttributeNames: {
+            '#ids': 'requestIds',
+            '#type': 'itemType',
+            '#ttl': REQUESTS_TABLE.ttlAttribute,
+          },
+          ExpressionAttributeValues: {
+            ':none': [],
+            ':id': [request.id],
+            ':type': 'run' satisfies ItemType,
+            ':ttl': Math.floor(Date.parse(request.createdAt) / 1000) + RUN_RETENTION_SECONDS,
+          },
+        }),
+      );
+    }
 
     for (let attempt = 0; ; attempt++) {
       try {
