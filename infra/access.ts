@@ -10,7 +10,7 @@
  */
 
 export type Capability =
-  /** GetItem and Query on the table and its indexes (RequestStore reads, the request watcher) */
+  /** GetItem, BatchGetItem and Query on the table and its indexes (RequestStore reads, the request watcher) */
   | 'table:read'
   /** PutItem, UpdateItem, DeleteItem, ConditionCheckItem (TransactWriteItems is authorized per item action) */
   | 'table:write'
@@ -48,7 +48,8 @@ export const FUNCTION_ACCESS: Readonly<Record<string, readonly Capability[]>> = 
   health: [],
   openapi: [],
   'preview-request': [],
-  'create-request': [...COMMIT, 'workflow:start'],
+  // approval reuse at create tells the approvers of the request it reuses (Slack)
+  'create-request': [...COMMIT, 'workflow:start', 'notify:slack', 'secret:slack'],
   'list-requests': READ,
   'get-request': READ,
   'request-audit': READ,
@@ -76,7 +77,16 @@ export const FUNCTION_ACCESS: Readonly<Record<string, readonly Capability[]>> = 
     'secret:slack',
     'secret:approval-key',
   ],
-  'workflow-issue': [...COMMIT, 'roles:assume', 'credentials:seal'],
+  // once issued, approves by reuse the waiting jobs of its run (resuming their workflows) and
+  // tells its approvers on Slack (shared/domain/use-cases/approve-run.ts)
+  'workflow-issue': [
+    ...COMMIT,
+    'roles:assume',
+    'credentials:seal',
+    'workflow:callback',
+    'notify:slack',
+    'secret:slack',
+  ],
   'workflow-mark-failed': COMMIT,
   'workflow-mark-timed-out': COMMIT,
   'workflow-expire': [...COMMIT, 'roles:revoke'],

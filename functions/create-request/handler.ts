@@ -32,4 +32,10 @@ export function makeCreateRequestHandler(deps: CreateRequestDeps): ApiHandler {
   });
 }
 
-export const handler = routeOnAws(makeCreateRequestHandler);
+/**
+ * Its notifier carries the Slack channel: a request approved by reuse at create tells the
+ * approvers of the request it reuses how many jobs their decision now covers.
+ */
+export const handler = routeOnAws(makeCreateRequestHandler, {
+  channels: () => import('../approval-channels.ts').then((m) => m.awsSlackChannel),
+});

@@ -10,4 +10,10 @@ export function makeIssueHandler(deps: UseCaseDeps<typeof workflowSteps>): Workf
   return workflowSteps(deps).issue;
 }
 
-export const handler = stepOnAws(makeIssueHandler);
+/**
+ * Its notifier carries the Slack channel: once issued, a request people approved approves by
+ * reuse the waiting jobs of its run, and its approvers learn how many it covers.
+ */
+export const handler = stepOnAws(makeIssueHandler, {
+  channels: () => import('../approval-channels.ts').then((m) => m.awsSlackChannel),
+});

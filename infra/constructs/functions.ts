@@ -214,7 +214,8 @@ export function grantCapability(fn: JitVendFunction, capability: Capability, r: 
     case 'table:read':
       add({
         sid: 'TableRead',
-        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        // BatchGetItem: a CI run's requests (approval reuse, DynamoDbRequestStore.listRun)
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
         resources: [r.table.tableArn, `${r.table.tableArn}/index/*`],
       });
       add({

@@ -255,7 +255,10 @@ describe('Lambda functions', () => {
 });
 
 describe('IAM: each function may make only the calls its handler makes', () => {
-  const READ = ['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt'];
+  // BatchGetItem is its own IAM action, not covered by GetItem (Service Authorization Reference,
+  // "Actions, resources, and condition keys for Amazon DynamoDB": BatchGetItem, resource
+  // type table): without it listRun (approval reuse) is AccessDenied on AWS alone.
+  const READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt'];
   const COMMIT = [
     ...READ,
     'dynamodb:ConditionCheckItem',
@@ -282,7 +285,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
     health: [],
     openapi: [],
     'preview-request': [],
-    'create-request': [...COMMIT, 'states:StartExecution'],
+    'create-request': [...COMMIT, 'states:StartExecution', ...SECRET],
     'list-requests': READ,
     'get-request': READ,
     'request-audit': READ,
@@ -297,9 +300,23 @@ describe('IAM: each function may make only the calls its handler makes', () => {
     'approval-decision': [...COMMIT, ...CALLBACK, ...SECRET],
     'workflow-evaluate': COMMIT,
     'workflow-await-approval': [...COMMIT, ...CALLBACK, ...SECRET, 'ses:SendEmail'],
-    'workflow-issue': [...COMMIT, 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+    'workflow-issue': [
+      ...COMMIT,
+      'sts:AssumeRole',
+      'sts:SetSourceIdentity',
+      'sts:TagSession',
+      ...CALLBACK,
+      ...SECRET,
+    ],
     // runs as the issuing role (infra/access.ts ISSUING_ROLE_HANDLERS): the same grants, nothing added
-    'renew-request': [...COMMIT, 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+    'renew-request': [
+      ...COMMIT,
+      'sts:AssumeRole',
+      'sts:SetSourceIdentity',
+      'sts:TagSession',
+      ...CALLBACK,
+      ...SECRET,
+    ],
     'workflow-mark-failed': COMMIT,
     'workflow-mark-timed-out': COMMIT,
     'workflow-expire': [...COMMIT, ...REVOKE],
@@ -347,7 +364,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
       {
         Sid: 'TableRead',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
         Resource: [table, { 'Fn::Join': ['', [table, '/index/*']] }],
       },
       {
@@ -497,9 +514,14 @@ describe('IAM: each function may make only the calls its handler makes', () => {
         ),
       );
     expect(readers(jv.secrets.slack!).sort()).toEqual([
+      // tells approvers of a reused approval (approval reuse at create)
+      'create-request',
       'release-request',
+      // as the issuing role, which tells approvers of the jobs it approved by reuse
+      'renew-request',
       'slack-interactions',
       'workflow-await-approval',
+      'workflow-issue',
     ]);
     expect(readers(jv.secrets.approvalTokenKey).sort()).toEqual([
       'approval-decision',
