@@ -3,6 +3,8 @@
  *
  * A new request is approved without people by an earlier one when all of these hold:
  * - the same profile, and the profile allows reuse;
+ * - the same token issuer: identity is issuer + subject, and another issuer's claims are its
+ *   own (a `repository` and `run_id` from another issuer name nothing of this run);
  * - the same repository (`repository`, GitLab `project_path`) and the same run (`run_id`,
  *   GitLab `pipeline_id`): a re-run of the run (a new `run_attempt`) is the same run;
  * - the earlier request was approved by people (not by a rule, not itself by reuse), and is
@@ -37,13 +39,19 @@ export function runOf(claims: Record<string, string>): { repository: string; run
  * a later job finds what people approved earlier in the run): a digest of the profile, the
  * repository and the run, or undefined when the token names no run.
  */
-export function runKey(profile: string, claims: Record<string, string>): string | undefined {
+export function runKey(
+  profile: string,
+  issuer: string | undefined,
+  claims: Record<string, string>,
+): string | undefined {
   const run = runOf(claims);
-  return run ? sha256Hex(`${profile}\n${run.repository}\n${run.run}`) : undefined;
+  return run && issuer ? sha256Hex(`${profile}\n${issuer}\n${run.repository}\n${run.run}`) : undefined;
 }
 
 export interface ReuseCandidate {
   profile: string;
+  /** the token's issuer */
+  issuer: string | undefined;
   requesterClaims: Record<string, string>;
   permissions: readonly Permission[];
   windowSeconds: number;
@@ -52,7 +60,13 @@ export interface ReuseCandidate {
 export type ReusableRequest = Pick<
   AccessRequest,
   'id' | 'profile' | 'status' | 'requesterClaims' | 'approvalRoute' | 'sessionPolicy' | 'durationSeconds'
-> & { windowSeconds?: number; windowEndsAt?: string; expiresAt?: string; reuseOf?: string };
+> & {
+  requesterIssuer?: string;
+  windowSeconds?: number;
+  windowEndsAt?: string;
+  expiresAt?: string;
+  reuseOf?: string;
+};
 
 /** STS's shortest session: a window with less left cannot hold one more session. */
 const MIN_SESSION_MS = 900_000;
@@ -64,6 +78,7 @@ export function reuseRefusal(
   now: Date,
 ): string | undefined {
   if (original.profile !== candidate.profile) return 'another profile';
+  if (!candidate.issuer || original.requesterIssuer !== candidate.issuer) return 'another token issuer';
   const mine = runOf(candidate.requesterClaims);
   const theirs = runOf(original.requesterClaims);
   if (!mine || !theirs) return 'no repository and run in the token';

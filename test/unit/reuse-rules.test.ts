@@ -20,6 +20,7 @@ const original: ReusableRequest = {
   id: 'orig',
   profile: 'orders-it',
   status: 'issued',
+  requesterIssuer: 'https://token.actions.githubusercontent.com',
   requesterClaims: GITHUB_RUN,
   approvalRoute: { kind: 'human', approvers: ['platform-leads'], minApprovals: 1 },
   sessionPolicy: {
@@ -34,6 +35,7 @@ const original: ReusableRequest = {
 
 const candidate: ReuseCandidate = {
   profile: 'orders-it',
+  issuer: 'https://token.actions.githubusercontent.com',
   requesterClaims: GITHUB_RUN,
   permissions: [{ actions: ['dynamodb:GetItem'], resources: [TABLE] }],
   windowSeconds: 3600,
@@ -124,6 +126,12 @@ describe('approval reuse', () => {
       'not approved by people',
     ],
     ['the original itself approved by reuse', {}, { reuseOf: 'older' }, 'not approved by people'],
+    [
+      'another token issuer naming the same repository and run',
+      { issuer: 'https://gitlab.example.com' },
+      {},
+      'another token issuer',
+    ],
     [
       'a token naming no run',
       { requesterClaims: { repository: 'acme/orders' } },

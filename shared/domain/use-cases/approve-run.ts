@@ -21,7 +21,7 @@ export type ApproveRunDeps = ResumeWorkflowDeps &
 export async function approveRunByReuse(deps: ApproveRunDeps, original: AccessRequest): Promise<string[]> {
   if (deps.config.profiles[original.profile]?.approval.reuse !== 'sameRun') return [];
   if (original.status !== 'issued' || original.approvalRoute.kind !== 'human' || original.reuseOf) return [];
-  const run = runKey(original.profile, original.requesterClaims);
+  const run = runKey(original.profile, original.requesterIssuer, original.requesterClaims);
   if (run === undefined) return [];
   const inRun = await deps.store.listRun(run);
   const approved: string[] = [];
@@ -69,6 +69,7 @@ function covers(original: AccessRequest, request: AccessRequest, now: Date): str
   return reuseRefusal(
     {
       profile: request.profile,
+      issuer: request.requesterIssuer,
       requesterClaims: request.requesterClaims,
       permissions: request.permissions,
       windowSeconds: request.windowSeconds ?? request.durationSeconds,

@@ -218,7 +218,9 @@ export async function createRequest(
   const claims = principalSummary(principal.claims);
   // the jobs of one run join it, so later jobs find what people approved in it
   const run =
-    evaluated.profile.approval.reuse === 'sameRun' ? runKey(evaluated.profile.name, claims) : undefined;
+    evaluated.profile.approval.reuse === 'sameRun'
+      ? runKey(evaluated.profile.name, principal.issuer, claims)
+      : undefined;
   for (let attempt = 1; ; attempt++) {
     const now = deps.clock.now();
     const inRun =
@@ -228,6 +230,7 @@ export async function createRequest(
     const original = reusableOriginal(
       {
         profile: evaluated.profile.name,
+        issuer: principal.issuer,
         requesterClaims: claims,
         permissions: evaluated.permissions,
         windowSeconds: evaluated.windowSeconds,

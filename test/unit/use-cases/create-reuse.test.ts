@@ -220,6 +220,16 @@ describe('approval reuse at create (sameRun)', () => {
     expect(await fakes.requests.listRun(await runOf(fakes))).toEqual([]);
   });
 
+  it('another issuer naming the same repository and run reuses nothing (identity is issuer + subject)', async () => {
+    const fakes = fakeDeps({ config: reusing() });
+    await approvedByPeople(fakes);
+    const elsewhere = { ...job(), issuer: 'https://gitlab.example.com' };
+    const { request } = await createRequest(fakes.deps, elsewhere, BODY);
+    expect((await fakes.requests.get(request.id))!.status).toBe('pending_approval');
+    expect(request.reuseOf).toBeUndefined();
+    expect(fakes.notifier.reused).toEqual([]);
+  });
+
   it('a token that names no run is never reused, nor reuses', async () => {
     const fakes = fakeDeps({ config: reusing() });
     await approvedByPeople(fakes);
@@ -253,5 +263,5 @@ describe('approval reuse at create (sameRun)', () => {
 async function runOf(fakes: ReturnType<typeof fakeDeps>): Promise<string> {
   const { runKey } = await import('../../../shared/domain/reuse.ts');
   void fakes;
-  return runKey('payments-it', { repository: 'acme/payments', run_id: '4242' })!;
+  return runKey('payments-it', GITHUB, { repository: 'acme/payments', run_id: '4242' })!;
 }
