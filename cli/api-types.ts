@@ -54,7 +54,15 @@ export type RequestView = Pick<
   | 'createdAt'
 > &
   Partial<Pick<WireView, 'updatedAt' | 'approvalDeadline' | 'expiresAt' | 'statusReason'>> &
-  RouteFields & { sessionPolicy: unknown };
+  RouteFields & {
+    sessionPolicy: unknown;
+    /** how long the approval lasts (servers with approval windows) */
+    windowSeconds?: number;
+    /** when the window ends: renewals until then (`POST /requests/{id}/renew`) */
+    windowEndsAt?: string;
+    /** the request whose human approval this one reused (`approval.reuse: sameRun`) */
+    reuseOf?: string;
+  };
 
 export type PreviewView = Pick<z.infer<typeof previewSchema>, 'durationSeconds'> &
   RouteFields & { sessionPolicy: unknown };
