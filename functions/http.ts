@@ -7,7 +7,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { MAX_BODY_BYTES } from '../shared/api/limits.ts';
 import { problemTitle, problemType, STATUS_BY_KIND } from '../shared/api/problems.ts';
-import { DomainError, UnsupportedMediaTypeError, ValidationError } from '../shared/domain/errors.ts';
+import {
+  DomainError,
+  TooManyRequestsError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../shared/domain/errors.ts';
 import { ID_PATTERN, MAX_ID_CHARS } from '../shared/domain/limits.ts';
 import type { Logger, TokenVerifier } from '../shared/domain/ports.ts';
 import type { Principal } from '../shared/domain/types.ts';
@@ -100,6 +105,10 @@ export function problem(status: number, detail: string, extra: Record<string, un
 
 /** Maps any thrown value to a response; unexpected errors become a bare 500 with an id to find the log. */
 export function errorResponse(error: unknown, runtime: { logger: Logger } | undefined): ApiResult {
+  if (error instanceof TooManyRequestsError) {
+    const result = problem(STATUS_BY_KIND[error.kind], error.message, error.extra);
+    return { ...result, headers: { ...result.headers, 'retry-after': String(error.retryAfterSeconds) } };
+  }
   if (error instanceof DomainError) return problem(STATUS_BY_KIND[error.kind], error.message, error.extra);
   const incident = randomUUID();
   if (isThrottling(error)) {

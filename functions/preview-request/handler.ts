@@ -22,6 +22,7 @@ export function makePreviewRequestHandler(deps: PreviewRequestDeps): ApiHandler 
     return json(200, {
       sessionPolicy: evaluated.sessionPolicy,
       durationSeconds: evaluated.durationSeconds,
+      windowSeconds: evaluated.windowSeconds,
       approval: routeView(evaluated.route),
     });
   });

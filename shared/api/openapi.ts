@@ -130,6 +130,17 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           },
         }),
       },
+      '/requests/{id}/renew': {
+        post: authed({
+          summary:
+            "A new session inside the request's approval window (requester only): at most the request's duration, never past windowEndsAt; 410 after the window or after release or revocation, 409 before the first delivery, 429 (Retry-After) within a minute of the last delivery or renewal",
+          requestParams: byId,
+          responses: {
+            ...ok('credentials of a new session (never stored)', credentialsSchema),
+            ...problems(400, 401, 403, 404, 409, 410, 429),
+          },
+        }),
+      },
       '/requests/{id}/decision': {
         post: authed({
           summary:

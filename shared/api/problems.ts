@@ -18,6 +18,7 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  too_many_requests: 429,
 };
 
 /** The status a refused decision gets, on the API and on the email page alike. */

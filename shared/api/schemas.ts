@@ -110,6 +110,14 @@ export const createRequestSchema = z
       .positive()
       .optional()
       .describe("900-3600 and at most the profile's maximum; omitted: the profile's default"),
+    windowSeconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .positive()
+      .optional()
+      .describe(
+        "how long the approval lasts, counted from the moment the request is issued: sessions are renewed inside it (POST /requests/{id}/renew); never less than durationSeconds, at most the profile's maxWindowSeconds (at most 43200); omitted: durationSeconds",
+      ),
     reason: z
       .string()
       .trim()
@@ -151,6 +159,10 @@ export const previewSchema = z
   .object({
     sessionPolicy: policyDocumentSchema,
     durationSeconds: z.number().int(),
+    windowSeconds: z
+      .number()
+      .int()
+      .describe('how long the approval would last (durationSeconds: one session)'),
     approval: approvalRouteSchema,
   })
   .meta({ id: 'Preview' });
@@ -190,7 +202,13 @@ export const requestViewSchema = z
     permissions: z.array(permissionSchema),
     sessionPolicy: policyDocumentSchema,
     sessionPolicyHash: z.string(),
-    durationSeconds: z.number().int(),
+    durationSeconds: z.number().int().describe('how long each session lasts'),
+    windowSeconds: z
+      .number()
+      .int()
+      .describe(
+        'how long the approval lasts from issue: sessions are renewed inside it; equal to durationSeconds for one session',
+      ),
     reason: z.string(),
     context: z.record(z.string(), z.string()).optional(),
     approval: approvalRouteSchema,
@@ -207,7 +225,22 @@ export const requestViewSchema = z
     updatedAt: z.string(),
     approvalDeadline: z.string(),
     issuedAt: z.string().optional(),
-    expiresAt: z.string().optional(),
+    expiresAt: z
+      .string()
+      .optional()
+      .describe("when the latest session expires (the first one's expiry until a renewal)"),
+    windowEndsAt: z
+      .string()
+      .optional()
+      .describe(
+        'set at issue: when the approval window ends (no renewal past it; the request is then expired)',
+      ),
+    reuseOf: z
+      .string()
+      .optional()
+      .describe(
+        'the id of the request, approved by people in the same CI run, whose approval approved this one',
+      ),
     credentialsDelivered: z.boolean(),
   })
   .meta({ id: 'Request' });

@@ -1,4 +1,5 @@
 import type { AccessRequest, ApprovalRoute } from '../domain/types.ts';
+import { windowSecondsOf } from '../domain/window.ts';
 import type { RequestView } from './schemas.ts';
 
 export function routeView(route: ApprovalRoute): RequestView['approval'] {
@@ -23,6 +24,7 @@ export function toView(r: AccessRequest): RequestView {
     sessionPolicy: r.sessionPolicy,
     sessionPolicyHash: r.sessionPolicyHash,
     durationSeconds: r.durationSeconds,
+    windowSeconds: windowSecondsOf(r),
     reason: r.reason,
     ...(r.context !== undefined ? { context: r.context } : {}),
     approval: routeView(r.approvalRoute),
@@ -32,6 +34,8 @@ export function toView(r: AccessRequest): RequestView {
     approvalDeadline: r.approvalDeadline,
     ...(r.issuedAt !== undefined ? { issuedAt: r.issuedAt } : {}),
     ...(r.expiresAt !== undefined ? { expiresAt: r.expiresAt } : {}),
+    ...(r.windowEndsAt !== undefined ? { windowEndsAt: r.windowEndsAt } : {}),
+    ...(r.reuseOf !== undefined ? { reuseOf: r.reuseOf } : {}),
     credentialsDelivered: r.credentialsDeliveredAt !== undefined,
   };
 }

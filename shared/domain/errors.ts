@@ -15,7 +15,8 @@ export type ErrorKind =
   | 'gone'
   | 'too_large'
   | 'unsupported_media_type'
-  | 'unprocessable';
+  | 'unprocessable'
+  | 'too_many_requests';
 
 /**
  * Domain errors. Each is a class with a `name` and a `kind`; exactly one table maps kinds to
@@ -96,6 +97,22 @@ export class ConflictError extends DomainError {
 export class GoneError extends DomainError {
   override readonly name = 'GoneError';
   readonly kind = 'gone';
+}
+
+/**
+ * 429: asked again too soon (a renewal within a minute of the last delivery or renewal).
+ * The API answers it with a `Retry-After` header of `retryAfterSeconds`.
+ */
+export class TooManyRequestsError extends DomainError {
+  override readonly name = 'TooManyRequestsError';
+  readonly kind = 'too_many_requests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { extra?: Record<string, unknown> },
+  ) {
+    super(message, { extra: { ...options?.extra, retryAfterSeconds } });
+  }
 }
 
 /** Issuing credentials failed; `retryable` marks throttling so the workflow retries. */

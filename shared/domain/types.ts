@@ -28,6 +28,8 @@ export interface CreateRequestInput {
   profile: string;
   permissions?: Permission[] | undefined;
   durationSeconds?: number | undefined;
+  /** how long the approval lasts from issue (default durationSeconds; shared/domain/window.ts) */
+  windowSeconds?: number | undefined;
   reason: string;
   context?: Record<string, string> | undefined;
 }
@@ -97,7 +99,14 @@ export interface AccessRequest {
   permissions: Permission[];
   sessionPolicy: PolicyDocument;
   sessionPolicyHash: string;
+  /** how long each session lasts (the first, and each renewal at most) */
   durationSeconds: number;
+  /**
+   * how long the approval lasts, counted from issue: sessions are renewed inside it. Absent on
+   * requests stored before approval windows: read it with `windowSecondsOf` (window.ts), which
+   * gives durationSeconds (one session).
+   */
+  windowSeconds?: number;
   reason: string;
   context?: Record<string, string>;
   approvals: Approval[];
@@ -107,10 +116,22 @@ export interface AccessRequest {
   updatedAt: string;
   /** deadline for a human decision */
   approvalDeadline: string;
-  /** set when issued: when the STS session expires */
+  /**
+   * set when issued: when the latest STS session expires (the first session's expiry, then
+   * each renewal's, in the renewal's own write). A revocation or release denies the request's
+   * sessions until this plus the grace, so it is always the latest session's expiry.
+   */
   expiresAt?: string;
   issuedAt?: string;
+  /** set when issued: when the approval window ends (`issuedAt + windowSeconds`); absent before */
+  windowEndsAt?: string;
   credentialsDeliveredAt?: string;
+  /** when the requester last renewed (POST /requests/{id}/renew): at most one renewal a minute */
+  lastRenewedAt?: string;
+  /** how many renewals were made (each one an audit event `credentials_renewed`) */
+  renewals?: number;
+  /** the request (approved by people in the same CI run) whose approval approved this one */
+  reuseOf?: string;
   /** why it ended in failed/denied/timed_out/cancelled/revoked */
   statusReason?: string;
   /**
@@ -138,6 +159,7 @@ export type AuditEventType =
   | 'request_cancelled'
   | 'credentials_issued'
   | 'credentials_delivered'
+  | 'credentials_renewed'
   | 'request_expired'
   | 'request_revoked'
   | 'request_released'

@@ -24,6 +24,7 @@ describe('GET /openapi.json', () => {
       'permissions',
       'profile',
       'reason',
+      'windowSeconds',
     ]);
     expect(create.additionalProperties).toBe(false);
   });

@@ -25,6 +25,8 @@ export interface Evaluated {
   sessionPolicy: PolicyDocument;
   sessionPolicyJson: string;
   durationSeconds: number;
+  /** how long the approval lasts from issue (durationSeconds when not asked for) */
+  windowSeconds: number;
   route: ApprovalRoute;
 }
 
@@ -35,6 +37,30 @@ export function resolveDuration(profile: Profile, requested: number | undefined)
   if (seconds > profile.maxDurationSeconds) {
     throw new ValidationError(
       `durationSeconds: ${seconds} is above the maximum of profile ${profile.name} (${profile.maxDurationSeconds})`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * Resolves the window: one session (the duration) when omitted; never less than the duration,
+ * never above the profile's `maxWindowSeconds` (its maxDurationSeconds when it sets none).
+ */
+export function resolveWindow(
+  profile: Profile,
+  requested: number | undefined,
+  durationSeconds: number,
+): number {
+  const seconds = requested ?? durationSeconds;
+  if (seconds < durationSeconds) {
+    throw new ValidationError(
+      `windowSeconds: ${seconds} is below durationSeconds (${durationSeconds}): a window holds at least one session`,
+    );
+  }
+  const max = profile.maxWindowSeconds ?? profile.maxDurationSeconds;
+  if (seconds > max) {
+    throw new ValidationError(
+      `windowSeconds: ${seconds} is above the maximum of profile ${profile.name} (${max})`,
     );
   }
   return seconds;
@@ -68,6 +94,7 @@ export function evaluateRequest(deps: Deps, principal: Principal, body: CreateRe
   const built = buildSessionPolicy(profile, body.permissions);
   checkPackedSize(built.json, profile.name, principal.subject);
   const durationSeconds = resolveDuration(profile, body.durationSeconds);
+  const windowSeconds = resolveWindow(profile, body.windowSeconds, durationSeconds);
   const route = approvalRouteFor(deps.config, profile, {
     claims: principal.claims,
     durationSeconds,
@@ -79,6 +106,7 @@ export function evaluateRequest(deps: Deps, principal: Principal, body: CreateRe
     sessionPolicy: built.policy,
     sessionPolicyJson: built.json,
     durationSeconds,
+    windowSeconds,
     route,
   };
 }
@@ -167,6 +195,7 @@ export async function createRequest(
     sessionPolicy: evaluated.sessionPolicy,
     sessionPolicyHash,
     durationSeconds: evaluated.durationSeconds,
+    windowSeconds: evaluated.windowSeconds,
     reason: body.reason,
     ...(body.context !== undefined ? { context: body.context } : {}),
     approvals: [],
@@ -188,6 +217,10 @@ export async function createRequest(
     detail: {
       profile: base.profile,
       durationSeconds: base.durationSeconds,
+      // a window longer than one session is part of what approvers approve
+      ...(evaluated.windowSeconds !== evaluated.durationSeconds
+        ? { windowSeconds: evaluated.windowSeconds }
+        : {}),
       reason: base.reason,
       route: evaluated.route.kind === 'auto' ? `auto (rule ${evaluated.route.rule})` : 'human',
       ...(initiator !== undefined ? { initiator } : {}),
