@@ -224,9 +224,15 @@ export async function explainWindowRefusal<T>(
   }
 }
 
+/** A 400 refusing the field itself (an unknown field), not its value (e.g. above maxWindowSeconds). */
 function isWindowRefusal(error: unknown): boolean {
   const e = error as { status?: unknown; detail?: unknown; title?: unknown };
-  return e.status === 400 && /windowSeconds/.test(`${String(e.title ?? '')} ${String(e.detail ?? '')}`);
+  return (
+    e.status === 400 &&
+    /(unknown field|unrecognized key)s?:? "windowSeconds"/i.test(
+      `${String(e.title ?? '')} ${String(e.detail ?? '')}`,
+    )
+  );
 }
 
 // --- ${VAR} substitution --------------------------------------------------------------

@@ -322,18 +322,21 @@ describe('requestBodyFromManifest', () => {
 describe('explainWindowRefusal', () => {
   const body = { profile: 'p', reason: 'r', windowSeconds: 7200 };
 
-  it('a server that refuses windowSeconds gets a clear error naming the field, never a silent resend', async () => {
-    const sent: unknown[] = [];
-    const refusal = explainWindowRefusal(body, async (b) => {
-      sent.push(b);
-      throw new ApiError(400, 'Bad Request', 'body: unrecognized key "windowSeconds"', undefined);
-    });
-    await expect(refusal).rejects.toThrow(
-      /^this jitvend server does not accept windowSeconds \(window 7200s\): it has no approval windows/,
-    );
-    await expect(refusal).rejects.toMatchObject({ exitCode: ExitCode.api });
-    expect(sent).toEqual([body]);
-  });
+  it.each(['body: windowSeconds: unknown field "windowSeconds"', 'body: unrecognized key "windowSeconds"'])(
+    'a server that refuses windowSeconds (%s): a clear error naming the field, never a silent resend',
+    async (detail) => {
+      const sent: unknown[] = [];
+      const refusal = explainWindowRefusal(body, async (b) => {
+        sent.push(b);
+        throw new ApiError(400, 'Bad Request', detail, undefined);
+      });
+      await expect(refusal).rejects.toThrow(
+        /^this jitvend server does not accept windowSeconds \(window 7200s\): it has no approval windows/,
+      );
+      await expect(refusal).rejects.toMatchObject({ exitCode: ExitCode.api });
+      expect(sent).toEqual([body]);
+    },
+  );
 
   it('passes the answer and any other refusal through', async () => {
     expect(await explainWindowRefusal(body, async () => 'ok')).toBe('ok');
@@ -342,7 +345,13 @@ describe('explainWindowRefusal', () => {
       throw refusal;
     };
     await expect(explainWindowRefusal(body, send)).rejects.toBe(refusal);
-    const noWindow = new ApiError(400, 'Bad Request', 'windowSeconds: too long', undefined);
+    // the server knows windows and refuses this one's length: its own message stands
+    const noWindow = new ApiError(
+      400,
+      'Bad Request',
+      'windowSeconds: 7200 is above the profile maxWindowSeconds 3600',
+      undefined,
+    );
     await expect(
       explainWindowRefusal({ profile: 'p', reason: 'r' }, async () => {
         throw noWindow;
