@@ -8,12 +8,13 @@
  * clock stands still otherwise, so every instant is exact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localWorkflowDefinition } from '../../infra/workflow-definition.ts';
-import { LocalWorkflowRunner } from '../../local/workflow-runner.ts';
 import { denyUntil } from '../../shared/domain/revocation.ts';
-import { workflowSteps } from '../../shared/domain/use-cases/workflow-steps.ts';
-import type { WorkflowSteps } from '../../shared/domain/workflow-contract.ts';
-import { api, untilStatus, useLocalStack } from '../helpers/in-process-stack.ts';
+import { api, useLocalStack } from '../helpers/in-process-stack.ts';
+import {
+  installVirtualTimeWorkflow,
+  stillClock,
+  type VirtualTimeWorkflow,
+} from '../helpers/virtual-time-workflow.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const ROLE = 'arn:aws:iam::123456789012:role/jitvend-orders-it';
@@ -24,61 +25,16 @@ const MAIN = {
 };
 const MINUTE = 60_000;
 
-/** virtual time: the stack's clock stands still unless the test (or a wake-up) moves it */
-const clock = { ms: Date.now(), now: () => new Date(clock.ms) };
+const clock = stillClock();
 const ctx = useLocalStack({ clock });
-
-/** per request: the instant the definition waits for next, and the gate the issue step holds on */
-const wakeAt = new Map<string, string | undefined>();
-const gates = new Map<string, { open: () => void; opened: Promise<void> }>();
-const expireCalls: Array<{ requestId: string; at: string; nextAt?: string }> = [];
-let runner: LocalWorkflowRunner;
-
+let workflow: VirtualTimeWorkflow;
 beforeAll(() => {
-  const real = workflowSteps(ctx.stack.runtime);
-  const definition = localWorkflowDefinition();
-  const statesOf = (type: string) =>
-    Object.entries(definition.States)
-      .filter(([, state]) => state.Type === type)
-      .map(([name]) => name);
-  const steps: WorkflowSteps = {
-    ...real,
-    async issue(input) {
-      const out = await real.issue(input);
-      wakeAt.set(input.requestId, out.windowEndsAt);
-      let open = () => {};
-      const opened = new Promise<void>((resolve) => {
-        open = resolve;
-      });
-      gates.set(input.requestId, { open, opened });
-      await opened;
-      return out;
-    },
-    async expire(input) {
-      // Step Functions wakes the execution at the instant its Wait names: so does virtual time
-      const at = wakeAt.get(input.requestId);
-      if (at) clock.ms = Math.max(clock.ms, Date.parse(at));
-      const out = await real.expire(input);
-      expireCalls.push({ requestId: input.requestId, at: clock.now().toISOString(), ...out });
-      wakeAt.set(input.requestId, out.nextAt);
-      return out;
-    },
-  };
-  runner = new LocalWorkflowRunner({
-    definition,
-    steps,
-    waitTimeOverrides: Object.fromEntries(statesOf('Wait').map((name) => [name, 1])),
-    retryIntervalOverrides: Object.fromEntries(statesOf('Task').map((name) => [name, 0])),
-    clock,
-    logger: { warn: () => {}, error: () => {} },
-  });
-  ctx.stack.runtime.workflow = runner;
-  ctx.stack.runtime.callback = runner;
+  workflow = installVirtualTimeWorkflow(ctx.stack, clock);
 });
 afterAll(async () => {
-  for (const gate of gates.values()) gate.open();
-  await runner?.stop();
+  await workflow?.stop();
 });
+const expireCallsOf = (id: string) => workflow.expireCalls.filter((c) => c.requestId === id);
 
 const pipeline = () => ctx.stack.oidc.sign(MAIN);
 const call = async (method: string, path: string, body?: unknown) =>
@@ -98,9 +54,8 @@ async function issuedRequest(windowSeconds: number): Promise<Record<string, unkn
   });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
-  const issued = await untilStatus(ctx.stack, id, await pipeline(), 'issued');
-  for (let i = 0; i < 100 && !gates.has(id); i++) await new Promise((r) => setTimeout(r, 10));
-  return issued;
+  await workflow.issued(id);
+  return (await call('GET', `/requests/${id}`)).body;
 }
 
 describe('the definition run locally through an approval window', () => {
@@ -128,9 +83,9 @@ describe('the definition run locally through an approval window', () => {
       expiresAt: expiration,
     });
 
-    gates.get(id)!.open();
-    await runner.idle();
-    const calls = expireCalls.filter((c) => c.requestId === id);
+    workflow.release(id);
+    await workflow.runner.idle();
+    const calls = expireCallsOf(id);
     // Expire ran once, at the window's end, not at either session's expiry
     expect(calls).toEqual([{ requestId: id, at: issued.windowEndsAt }]);
     const after = await call('GET', `/requests/${id}`);
@@ -177,11 +132,11 @@ describe('the definition run locally through an approval window', () => {
     expect(ctx.stack.iam.isDenied(ROLE, sourceIdentity, new Date(Date.parse(until) - 1000))).toBe(true);
     expect(ctx.stack.iam.isDenied(ROLE, sourceIdentity, new Date(until))).toBe(false);
 
-    gates.get(id)!.open();
-    await runner.idle();
+    workflow.release(id);
+    await workflow.runner.idle();
     // at the window's end the deny still holds (the renewed session lives 4 more minutes):
     // Expire asks to be woken when it lapses, then removes it
-    expect(expireCalls.filter((c) => c.requestId === id)).toEqual([
+    expect(expireCallsOf(id)).toEqual([
       { requestId: id, at: issued.windowEndsAt, nextAt: until },
       { requestId: id, at: new Date(until).toISOString() },
     ]);
