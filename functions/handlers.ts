@@ -17,6 +17,7 @@ import { makeListRequestsHandler } from './list-requests/handler.ts';
 import { makeOpenApiHandler } from './openapi/handler.ts';
 import { makePreviewRequestHandler } from './preview-request/handler.ts';
 import { makeReleaseRequestHandler } from './release-request/handler.ts';
+import { makeRenewRequestHandler } from './renew-request/handler.ts';
 import { makeRequestAuditHandler } from './request-audit/handler.ts';
 import { makeRequestUsageHandler } from './request-usage/handler.ts';
 import { makeRevokeRequestHandler } from './revoke-request/handler.ts';
@@ -37,6 +38,7 @@ export const ROUTE_HANDLERS: Readonly<Record<string, (runtime: Runtime) => ApiHa
   'get-request': makeGetRequestHandler,
   'cancel-request': makeCancelRequestHandler,
   'deliver-credentials': makeDeliverCredentialsHandler,
+  'renew-request': makeRenewRequestHandler,
   'request-audit': makeRequestAuditHandler,
   'decide-request': makeDecideRequestHandler,
   'revoke-request': makeRevokeRequestHandler,

@@ -19,6 +19,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/requests/{id}', handler: 'get-request', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/cancel', handler: 'cancel-request', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/credentials', handler: 'deliver-credentials', auth: 'oidc' },
+  { method: 'POST', path: '/requests/{id}/renew', handler: 'renew-request', auth: 'oidc' },
   { method: 'GET', path: '/requests/{id}/audit', handler: 'request-audit', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/decision', handler: 'decide-request', auth: 'oidc' },
   { method: 'POST', path: '/requests/{id}/revoke', handler: 'revoke-request', auth: 'oidc' },

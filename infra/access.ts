@@ -55,6 +55,9 @@ export const FUNCTION_ACCESS: Readonly<Record<string, readonly Capability[]>> = 
   'cancel-request': [...COMMIT, 'workflow:callback'],
   'decide-request': [...COMMIT, 'workflow:callback'],
   'deliver-credentials': [...COMMIT, 'credentials:open'],
+  // a new session of an issued request (its window): AssumeRole exactly as the issue step does,
+  // as the issuing role itself (ISSUING_ROLE_HANDLERS)
+  'renew-request': [...COMMIT, 'roles:assume'],
   'revoke-request': [...COMMIT, 'roles:revoke'],
   // the requester ends its own request: the same deny as a revocation
   // and tells the approvers on Slack that it ended
@@ -80,6 +83,17 @@ export const FUNCTION_ACCESS: Readonly<Record<string, readonly Capability[]>> = 
   // the table's stream consumer: stream read, audit bucket put and event bus are granted by AuditSink
   'audit-stream': [],
 };
+
+/** The workflow step that mints the first session: its role is the one target roles trust. */
+export const ISSUING_HANDLER = 'workflow-issue';
+
+/**
+ * Handlers that mint sessions besides the issue step, and so run as the issuing role itself:
+ * a target role's trust policy admits that one role (SPEC.md "Credentials", JitVendTargetRole),
+ * so a second role could not assume it. Their capabilities must be a subset of the issuing
+ * handler's (test/infra/access.test.ts): the shared role gains nothing.
+ */
+export const ISSUING_ROLE_HANDLERS: ReadonlySet<string> = new Set(['renew-request']);
 
 export function accessOf(handler: string): { capabilities: readonly Capability[]; listed: boolean } {
   const listed = Object.hasOwn(FUNCTION_ACCESS, handler);

@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // DynamoDB Local (Java) takes seconds to boot: spawn it first and load the rest meanwhile
   // (docs/local-stack.md). Its failure, if any, is reported through startLocalStack.
-  const dataDir = resolve(process.env.JITVEND_DATA_DIR ?? '.jitvend');
+  // JITVEND_DATA_DIR is defined in shared/environment.ts (localStackEnvironment), which the
+  // stack validates; read here first, raw, so Java starts before zod loads.
+  const dataDir = resolve(process.env.JITVEND_DATA_DIR || '.jitvend');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const dynamoDb = startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
   dynamoDb.catch(() => {});

@@ -27,6 +27,7 @@ import { OidcVerifier } from '../shared/adapters/oidc/verifier.ts';
 import { type LoadedConfig, loadConfig } from '../shared/config.ts';
 import { needsWorkflow } from '../shared/domain/lifecycle.ts';
 import { type Clock, systemClock } from '../shared/domain/ports.ts';
+import { localStackEnvironment, readEnvironment } from '../shared/environment.ts';
 import { localChannels } from './channels.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { LocalSessionRevoker } from './iam-stand-in.ts';
@@ -88,12 +89,13 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const dataDir = resolve(options.dataDir ?? process.env.JITVEND_DATA_DIR ?? '.jitvend');
+  const env = readEnvironment(localStackEnvironment, process.env, 'jitvend local stack');
+  const dataDir = resolve(options.dataDir ?? env.JITVEND_DATA_DIR);
   const host = options.host ?? '127.0.0.1';
   const logger = consoleLogger(options.logLevel ?? 'info', options.logWrite);
   const clock = options.clock ?? systemClock;
   const tableName = options.tableName ?? LOCAL_TABLE_NAME;
-  const loaded = options.config ?? loadConfig(options.configPath);
+  const loaded = options.config ?? loadConfig(options.configPath ?? env.JITVEND_CONFIG);
   // requests stored before issuer-scoped identity were made with local tokens (docs/storage.md)
   const config = {
     ...loaded,
@@ -127,7 +129,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let store: NotifyingStore | undefined;
     const server = await startServer({
       host,
-      port: options.port ?? Number(process.env.PORT ?? 8787),
+      port: options.port ?? env.PORT,
       handlerFor: (name) => {
         if (!ROUTE_HANDLERS[name]) throw new Error(`no handler ${name} in functions/handlers.ts`);
         return async (event, context) => (await handlers).get(name)!(event, context);
@@ -204,7 +206,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         new DynamoDbNotificationLedger({ tableName, client, now: () => clock.now() }),
       ),
       secrets: {
-        slackSigningSecret: process.env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
+        slackSigningSecret: env.SLACK_SIGNING_SECRET ?? LOCAL_SLACK_SIGNING_SECRET,
         approvalTokenKey,
       },
       verifier: new OidcVerifier({

@@ -105,6 +105,9 @@ async function requestSection(deps: WebPageDeps, id: string): Promise<SafeHtml> 
       <dt>started by</dt><dd>${facts.startedBy ?? '—'}</dd>
       <dt>reason</dt><dd>${facts.reason}</dd>${facts.context.map(([k, v]) => html`<dt>context ${k}</dt><dd>${v}</dd>`)}
       <dt>duration</dt><dd>${formatDuration(request.durationSeconds)}</dd>
+      ${facts.window ? html`<dt>window</dt><dd>${facts.window}</dd>` : ''}
+      ${request.windowEndsAt ? html`<dt>window ends</dt><dd>${formatInstant(request.windowEndsAt)}</dd>` : ''}
+      ${request.renewals ? html`<dt>renewals</dt><dd>${request.renewals}</dd>` : ''}
       <dt>approval</dt><dd>${
         request.approvalRoute.kind === 'auto'
           ? `automatic (rule ${request.approvalRoute.rule})`

@@ -27,6 +27,7 @@ import { stepOfState } from '../functions/steps.ts';
 import type { Clock, Workflow } from '../shared/domain/ports.ts';
 import { systemClock } from '../shared/domain/ports.ts';
 import type { AccessRequest } from '../shared/domain/types.ts';
+import { windowEndOf } from '../shared/domain/window.ts';
 import {
   type ApprovalOutput,
   stepOfFunction,
@@ -262,7 +263,7 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
    * Restarts the workflow of a request found in the store at startup, at the state it
    * had reached: pending (auto route) → Evaluate; pending (human) → AwaitApproval with the
    * time left (MarkTimedOut if none); approved → IssueCredentials; issued, or ended with its
-   * revocation deny still on the role → WaitUntilExpiry (Expire waits for the deny to lapse). Resolves to whether an execution was started (terminal statuses,
+   * revocation deny still on the role → WaitUntilExpiry, until the approval window ends (Expire waits for the deny to lapse). Resolves to whether an execution was started (terminal statuses,
    * an execution already running, or a stopped runner: none); never rejects.
    */
   async resume(request: AccessRequest): Promise<boolean> {
@@ -305,14 +306,22 @@ export class LocalWorkflowRunner implements Workflow, WorkflowTaskCallback {
         }
         return this.launch(requestId, S.waitUntilExpiry, {
           requestId,
-          issue: { issued: true, expiresAt: request.expiresAt },
+          issue: {
+            issued: true,
+            expiresAt: request.expiresAt,
+            windowEndsAt: windowEndOf(request.expiresAt, request.windowEndsAt),
+          },
         });
       default:
         // a revoked (or released) session's deny is removed once it has lapsed: Expire knows when
         if (!request.revocation || request.revocation.releasedAt || !request.expiresAt) return false;
         return this.launch(requestId, S.waitUntilExpiry, {
           requestId,
-          issue: { issued: true, expiresAt: request.expiresAt },
+          issue: {
+            issued: true,
+            expiresAt: request.expiresAt,
+            windowEndsAt: windowEndOf(request.expiresAt, request.windowEndsAt),
+          },
         });
     }
   }

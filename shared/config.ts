@@ -267,8 +267,12 @@ export function parseConfig(text: string, path: string): LoadedConfig {
   };
 }
 
-/** Reads the config file named by JITVEND_CONFIG (default jitvend.config.yaml in the working directory). */
-export function loadConfig(path = process.env.JITVEND_CONFIG ?? DEFAULT_CONFIG_PATH): LoadedConfig {
+/**
+ * Reads and validates a config file (default jitvend.config.yaml in the working directory).
+ * Callers name the file: the Lambda runtime and the local stack from JITVEND_CONFIG
+ * (shared/environment.ts), the CDK construct from its props.
+ */
+export function loadConfig(path: string = DEFAULT_CONFIG_PATH): LoadedConfig {
   const full = resolve(path);
   let text: string;
   try {

@@ -105,6 +105,32 @@ export const auditStreamEnvironment = z.object({
   AUDIT_KMS_KEY_ID: ENVIRONMENT.AUDIT_KMS_KEY_ID,
 });
 
+/**
+ * What the local stack reads (`npm start`, local/stack.ts): its own variables, set on no
+ * function. local/main.ts reads JITVEND_DATA_DIR before this module loads, to spawn DynamoDB
+ * Local under it first (loading zod would delay Java's start); the stack validates it here.
+ */
+export const localStackEnvironment = z.object({
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a TCP port number (0 picks a free one)')
+    .transform(Number)
+    .pipe(z.number().max(65_535, 'must be a TCP port number, at most 65535'))
+    .default(8787)
+    .describe('the port the local API listens on (127.0.0.1)'),
+  JITVEND_DATA_DIR: z
+    .string()
+    .transform((dir) => dir || '.jitvend') // set but empty: the default, as local/main.ts reads it
+    .default('.jitvend')
+    .describe('where the local stack keeps its data'),
+  JITVEND_CONFIG: ENVIRONMENT.JITVEND_CONFIG,
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("the local Slack stand-in's signing secret (default: a documented local-only value)"),
+});
+
 /** Parses `env` with `schema`; throws `<what>: <each problem, the variable named>`. */
 export function readEnvironment<S extends z.ZodType>(
   schema: S,

@@ -71,6 +71,11 @@ export interface JitVendFunctionProps {
   description?: string;
   /** a fixed role name (the issuing role, when target roles in other accounts must know it) */
   roleName?: string;
+  /**
+   * run as this existing role instead of a role of its own (the issuing role, for the handlers
+   * of infra/access.ts ISSUING_ROLE_HANDLERS): only its own log group is added to it
+   */
+  role?: iam.Role;
 }
 
 /** One handler: its function, its role (nothing but logs and traces until granted) and its log group. */
@@ -88,14 +93,17 @@ export class JitVendFunction extends Construct {
       retention: props.logRetention,
       encryptionKey: props.logsKey,
     });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      ...(props.roleName ? { roleName: props.roleName } : {}),
-      description: `jitvend ${props.handler}: only the calls its handler makes`,
-    });
+    this.role =
+      props.role ??
+      new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        ...(props.roleName ? { roleName: props.roleName } : {}),
+        description: `jitvend ${props.handler}: only the calls its handler makes`,
+      });
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'OwnLogGroup',
+        // a shared role holds each function's own log group under its own Sid
+        sid: props.role ? `OwnLogGroup${id}` : 'OwnLogGroup',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [this.logGroup.logGroupArn],
       }),

@@ -28,7 +28,7 @@ import { ROUTES, type RouteSpec } from '../../functions/routes.ts';
 import { STEPS } from '../../functions/steps.ts';
 import type { LoadedConfig } from '../../shared/config.ts';
 import { WORKFLOW_STEP_NAMES, type WorkflowStepName } from '../../shared/domain/workflow-contract.ts';
-import { accessOf } from '../access.ts';
+import { accessOf, ISSUING_HANDLER, ISSUING_ROLE_HANDLERS } from '../access.ts';
 import { type JitvendConfigInput, PROJECT_ROOT, resolveConfig } from '../bundle-inputs.ts';
 import { acknowledge, wildcardResourceFinding } from '../nag.ts';
 import { AccessLogsBucket } from './access-logs.ts';
@@ -210,12 +210,17 @@ export class JitVend extends Construct {
           `jitvend: handler ${handler} has no entry in infra/access.ts; it gets the default access (${access.capabilities.join(', ')})`,
         );
       }
-      for (const capability of access.capabilities) grantCapability(fn, capability, resources);
+      // a function sharing the issuing role holds only capabilities the role already has
+      const held = extra.role ? accessOf(ISSUING_HANDLER).capabilities : [];
+      for (const capability of access.capabilities)
+        if (!held.includes(capability)) grantCapability(fn, capability, resources);
       functions.set(handler, fn);
       return fn;
     };
     // API integrations time out at 30 s; GET /requests/{id}?waitSeconds holds up to 20 s
-    for (const handler of new Set(routes.map((route) => route.handler))) build(handler, Duration.seconds(25));
+    const routeHandlers = [...new Set(routes.map((route) => route.handler))];
+    for (const handler of routeHandlers.filter((h) => !ISSUING_ROLE_HANDLERS.has(h)))
+      build(handler, Duration.seconds(25));
     const steps = {} as Record<WorkflowStepName, lambda.IFunction>;
     for (const step of WORKFLOW_STEP_NAMES) {
       const extra = step === 'issue' && props.issuerRoleName ? { roleName: props.issuerRoleName } : {};
@@ -223,6 +228,9 @@ export class JitVend extends Construct {
     }
     const issue = functions.get(stepHandler('issue'))!;
     this.issuerRole = issue.role;
+    // routes that mint sessions (renew) run as the issuing role: target roles trust it alone
+    for (const handler of routeHandlers.filter((h) => ISSUING_ROLE_HANDLERS.has(h)))
+      build(handler, Duration.seconds(25), { role: issue.role });
 
     const auditEntry =
       props.auditStream === false

@@ -110,7 +110,8 @@ export class ApprovalWorkflow extends Construct {
     // Expire: marks the request expired and removes a revocation deny once it has lapsed; it
     // returns {nextAt} while something is left to do later (see ExpireOutput)
     const expire = task(S.expire, {
-      comment: 'The STS session has expired: expired, and the revocation deny removed once it has lapsed',
+      comment:
+        'The approval window has ended: expired, and the revocation deny removed once the last session has expired',
       lambdaFunction: fns.expire,
       payload: sfn.TaskInput.fromObject({ requestId }),
       resultPath: '$.expiry',
@@ -136,9 +137,11 @@ export class ApprovalWorkflow extends Construct {
           .otherwise(done),
       );
 
+    // the request stays issued through its approval window (renewed sessions inside it), so
+    // the workflow sleeps until the window ends, not until the first session expires
     const waitUntilExpiry = new sfn.Wait(this, S.waitUntilExpiry, {
-      comment: 'Sleeps until the session expires',
-      time: sfn.WaitTime.timestampPath('$.issue.expiresAt'),
+      comment: 'Sleeps until the approval window ends (the last session expires no later)',
+      time: sfn.WaitTime.timestampPath('$.issue.windowEndsAt'),
     }).next(expire);
 
     const markFailed = task(S.markFailed, {

@@ -4,6 +4,8 @@
  * the STS adapter sends what these functions build, and the local STS stand-in checks them.
  */
 import { ValidationError } from './errors.ts';
+import type { AssumeRoleInput } from './ports.ts';
+import type { AccessRequest } from './types.ts';
 
 /** AssumeRole's DurationSeconds bounds for role chaining (the vending function's role assumes the target). */
 export const MIN_SESSION_DURATION_SECONDS = 900;
@@ -80,6 +82,25 @@ export function sessionTagsFor(input: SessionTagInput): Record<string, string> {
     [SESSION_TAG_REQUEST]: sanitizeTagValue(input.requestId),
     [SESSION_TAG_PROFILE]: sanitizeTagValue(input.profile),
     [SESSION_TAG_REQUESTER]: sanitizeTagValue(input.requester),
+  };
+}
+
+/**
+ * The AssumeRole of a request's session: its session policy, `jitvend-<id>` as source identity
+ * and session name, and its tags. The first session (the workflow's IssueCredentials) and every
+ * renewal (renew-request.ts) send exactly this; only the duration differs.
+ */
+export function assumeRoleInputFor(
+  request: Pick<AccessRequest, 'id' | 'profile' | 'requester' | 'sessionPolicy'>,
+  roleArn: string,
+  durationSeconds: number,
+): AssumeRoleInput {
+  return {
+    roleArn,
+    policy: JSON.stringify(request.sessionPolicy),
+    durationSeconds,
+    sourceIdentity: sourceIdentityFor(request.id),
+    tags: sessionTagsFor({ requestId: request.id, profile: request.profile, requester: request.requester }),
   };
 }
 

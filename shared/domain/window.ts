@@ -30,6 +30,32 @@ export function windowEndsAt(issuedAt: string, windowSeconds: number): string {
   return new Date(new Date(issuedAt).getTime() + windowSeconds * 1000).toISOString();
 }
 
+/**
+ * The window end recorded when a request is issued: `issuedAt + windowSeconds` in whole
+ * seconds (rounded down: a Step Functions Wait truncates milliseconds, and the approval never
+ * lasts longer than asked), and never before the first session's expiry (a one-session window
+ * ends exactly when its session does).
+ */
+export function windowEndAtIssue(
+  request: Pick<AccessRequest, 'durationSeconds'> & { windowSeconds?: number },
+  issuedAt: Date,
+  firstExpiration: string,
+): string {
+  const end = Math.floor((issuedAt.getTime() + windowSecondsOf(request) * 1000) / 1000) * 1000;
+  return new Date(Math.max(end, new Date(firstExpiration).getTime())).toISOString();
+}
+
+/**
+ * When the workflow ends an issued request: its window's end, or for a request issued before
+ * approval windows (no `windowEndsAt`) its session's expiry. Never before the latest session's
+ * expiry.
+ */
+export function windowEndOf(expiresAt: string, windowEndsAt: string | undefined): string {
+  return windowEndsAt !== undefined && new Date(windowEndsAt).getTime() >= new Date(expiresAt).getTime()
+    ? windowEndsAt
+    : expiresAt;
+}
+
 /** Why a renewal is refused, as the API answers it (checked in SPEC.md's order, after 403). */
 export type RenewRefusal =
   | { status: 410; reason: string }

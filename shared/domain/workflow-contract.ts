@@ -70,6 +70,12 @@ export interface IssueOutput {
   issued: boolean;
   /** ISO timestamp of the STS session's expiry; present when `issued` */
   expiresAt?: string;
+  /**
+   * ISO timestamp (whole seconds) of the approval window's end, when the workflow calls
+   * `expire` (WaitUntilExpiry); present when `issued`. Sessions renewed inside the window
+   * never outlive it.
+   */
+  windowEndsAt?: string;
 }
 
 /**
@@ -119,7 +125,7 @@ export interface WorkflowSteps {
   /** No decision before the approval deadline. */
   markTimedOut(input: WorkflowInput): Promise<Record<string, never>>;
   /**
-   * Called at the session's expiry (`IssueOutput.expiresAt`), and again at `nextAt` while it
+   * Called at the window's end (`IssueOutput.windowEndsAt`), and again at `nextAt` while it
    * returns one: moves an issued request to expired, and removes a revocation deny once
    * the session's expiry plus the grace has passed. Idempotent.
    */

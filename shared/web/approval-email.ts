@@ -40,6 +40,7 @@ export function composeApprovalEmail(input: ApprovalEmailInput): ApprovalEmail {
     ['Started by', f.startedBy ?? 'unknown'],
     ['Run', f.runUrl],
     ['Duration', f.duration],
+    ['Window', f.window],
     ['Approvals', f.approvals],
     ['Decide by', f.deadline],
     ['Request', request.id],

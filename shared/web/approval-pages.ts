@@ -41,7 +41,7 @@ export function confirmationPage(input: ConfirmationPageInput): HtmlResponse {
 
   const content = html`<h1>${title}</h1>
 <p class="lead">${who} on <strong>${f.repository}</strong> (${f.branch}) asks for AWS credentials for
-<strong>${f.duration}</strong>. You decide as <strong>${person}</strong>.</p>
+<strong>${f.window ? `a window of ${f.window}` : f.duration}</strong>. You decide as <strong>${person}</strong>.</p>
 ${
   refusals.length > 0
     ? html`<div class="banner warn">${refusals.map((why) => html`<p>${capitalize(why)}.</p>`)}</div>`
@@ -56,6 +56,7 @@ ${runUrl ? html`<dt>Run</dt><dd><a href="${runUrl}" rel="noreferrer noopener">${
 <dt>Profile</dt><dd>${request.profile}${input.profileDescription ? html` · ${input.profileDescription}` : ''}</dd>
 ${input.roleArn ? html`<dt>Role</dt><dd>${input.roleArn}</dd>` : ''}
 <dt>Duration</dt><dd>${f.duration}</dd>
+${f.window ? html`<dt>Window</dt><dd>${f.window}</dd>` : ''}
 <dt>Approvals so far</dt><dd>${f.approvals}</dd>
 <dt>Decide by</dt><dd>${f.deadline} (${timeLeft(request.approvalDeadline, now)})</dd>
 <dt>Status</dt><dd>${statusWords(request.status)}</dd>
@@ -256,6 +257,7 @@ function requestSummary(request: AccessRequest): SafeHtml {
 <dt>Profile</dt><dd>${request.profile}</dd>
 <dt>Repository</dt><dd>${f.repository} (${f.branch})</dd>
 <dt>Duration</dt><dd>${f.duration}</dd>
+${f.window ? html`<dt>Window</dt><dd>${f.window}</dd>` : ''}
 <dt>Approvals</dt><dd>${f.approvals}</dd>
 <dt>Status</dt><dd>${statusWords(request.status)}</dd>
 <dt>Request</dt><dd>${request.id}</dd>

@@ -4,6 +4,7 @@
  * Values here are NOT escaped: the renderers escape them.
  */
 import type { AccessRequest } from '../domain/types.ts';
+import { windowSecondsOf } from '../domain/window.ts';
 
 /**
  * Requester text as one line of plain text, for every place approvers read it: line breaks,
@@ -27,6 +28,11 @@ export interface RequestFacts {
   runUrl: string | undefined;
   runLabel: string | undefined;
   duration: string;
+  /**
+   * the approval window when it is longer than one session, e.g. `4 h (sessions of 1 h,
+   * renewed inside it)`; undefined for a one-session request
+   */
+  window: string | undefined;
   /** e.g. `0 of 1` or `1 of 2 (alice)` */
   approvals: string;
   /** approvals still needed for the request to be approved */
@@ -51,6 +57,7 @@ export function requestFacts(request: AccessRequest): RequestFacts {
     runUrl: run?.url,
     runLabel: run?.label,
     duration: formatDuration(request.durationSeconds),
+    window: formatWindow(request),
     approvals: approvalsSoFar(request),
     remaining: remainingApprovals(request),
     deadline: formatInstant(request.approvalDeadline),
@@ -101,6 +108,26 @@ function gitlabPipelineOf(
     return undefined;
   const root = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
   return { url: `${root}/${project}/-/pipelines/${pipelineId}`, label: `pipeline #${pipelineId}` };
+}
+
+/**
+ * What one approval covers when it is longer than one session: `4 h (sessions of 1 h, renewed
+ * inside it)`. Undefined when the window is one session (approvers see the duration alone).
+ */
+export function formatWindow(
+  request: Pick<AccessRequest, 'durationSeconds' | 'windowSeconds'>,
+): string | undefined {
+  const window = windowSecondsOf(request);
+  if (window <= request.durationSeconds) return undefined;
+  return `${formatDuration(window)} (sessions of ${formatDuration(request.durationSeconds)}, renewed inside it)`;
+}
+
+/** How long an approval lasts, in words: the window when longer than a session, else the duration. */
+export function formatApprovalLength(
+  request: Pick<AccessRequest, 'durationSeconds' | 'windowSeconds'>,
+): string {
+  const window = formatWindow(request);
+  return window ? `a window of ${window}` : formatDuration(request.durationSeconds);
 }
 
 export function formatDuration(seconds: number): string {

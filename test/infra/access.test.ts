@@ -3,7 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/routes.ts';
-import { accessOf, DEFAULT_ACCESS, FUNCTION_ACCESS } from '../../infra/access.ts';
+import {
+  accessOf,
+  DEFAULT_ACCESS,
+  FUNCTION_ACCESS,
+  ISSUING_HANDLER,
+  ISSUING_ROLE_HANDLERS,
+} from '../../infra/access.ts';
 import { PROJECT_ROOT } from '../../infra/bundle-inputs.ts';
 import { stepHandler } from '../../infra/constructs/jitvend.ts';
 import { WORKFLOW_STEP_NAMES } from '../../shared/domain/workflow-contract.ts';
@@ -26,6 +32,14 @@ describe('FUNCTION_ACCESS', () => {
     expect(existsSync(join(PROJECT_ROOT, 'functions', handler, 'handler.ts'))).toBe(true);
   });
 
+  it('lets a handler share the issuing role only when it needs nothing that role lacks', () => {
+    expect([...ISSUING_ROLE_HANDLERS]).toEqual(['renew-request']);
+    const issuing = FUNCTION_ACCESS[ISSUING_HANDLER]!;
+    for (const handler of ISSUING_ROLE_HANDLERS) {
+      for (const capability of FUNCTION_ACCESS[handler]!) expect(issuing, handler).toContain(capability);
+    }
+  });
+
   it('gives an unlisted handler the table only', () => {
     expect(accessOf('some-new-route')).toEqual({ capabilities: DEFAULT_ACCESS, listed: false });
     expect(DEFAULT_ACCESS).toEqual(['table:read', 'table:write']);
@@ -37,7 +51,7 @@ describe('FUNCTION_ACCESS', () => {
         .filter(([, caps]) => caps.includes(capability as never))
         .map(([handler]) => handler)
         .sort();
-    expect(holders('roles:assume')).toEqual(['workflow-issue']);
+    expect(holders('roles:assume')).toEqual(['renew-request', 'workflow-issue']);
     expect(holders('credentials:seal')).toEqual(['workflow-issue']);
     expect(holders('credentials:open')).toEqual(['deliver-credentials']);
     expect(holders('roles:revoke')).toEqual([

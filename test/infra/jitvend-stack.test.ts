@@ -13,6 +13,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/routes.ts';
+import { ISSUING_ROLE_HANDLERS } from '../../infra/access.ts';
 import { buildSampleApp, SAMPLE_ENV } from '../../infra/app.ts';
 import { stepHandler } from '../../infra/constructs/jitvend.ts';
 import { localWorkflowDefinition, workflowDefinitionFromTemplate } from '../../infra/workflow-definition.ts';
@@ -64,7 +65,9 @@ function grantsOf(handler: string): Statement[] {
         ),
     )
     .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: Statement[] }).Statement)
-    .filter((s) => s.Sid !== 'OwnLogGroup' && !asArray(s.Action).every((a) => a.startsWith('xray:')));
+    .filter(
+      (s) => !s.Sid?.startsWith('OwnLogGroup') && !asArray(s.Action).every((a) => a.startsWith('xray:')),
+    );
 }
 const actionsOf = (handler: string) =>
   [...new Set(grantsOf(handler).flatMap((s) => asArray(s.Action)))].sort();
@@ -215,9 +218,12 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('one role per function, trusted by Lambda only, with no managed policies', () => {
-    const roleIds = [...jv.functions.values()].map((fn) => logicalId(fn.role));
-    expect(new Set(roleIds).size).toBe(jv.functions.size);
+  it('one role per function (the renew route runs as the issuing role), trusted by Lambda only, with no managed policies', () => {
+    const own = [...jv.functions].filter(([handler]) => !ISSUING_ROLE_HANDLERS.has(handler));
+    const roleIds = own.map(([, fn]) => logicalId(fn.role));
+    expect(new Set(roleIds).size).toBe(own.length);
+    // target roles trust the issuing role alone: a function that mints sessions must run as it
+    expect(logicalId(fnOf('renew-request').role)).toBe(logicalId(fnOf('workflow-issue').role));
     for (const id of roleIds) {
       const role = resources[id]!.Properties!;
       expect(role.ManagedPolicyArns).toBeUndefined();
@@ -292,6 +298,8 @@ describe('IAM: each function may make only the calls its handler makes', () => {
     'workflow-evaluate': COMMIT,
     'workflow-await-approval': [...COMMIT, ...CALLBACK, ...SECRET, 'ses:SendEmail'],
     'workflow-issue': [...COMMIT, 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+    // runs as the issuing role (infra/access.ts ISSUING_ROLE_HANDLERS): the same grants, nothing added
+    'renew-request': [...COMMIT, 'sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
     'workflow-mark-failed': COMMIT,
     'workflow-mark-timed-out': COMMIT,
     'workflow-expire': [...COMMIT, ...REVOKE],
@@ -353,7 +361,7 @@ describe('IAM: each function may make only the calls its handler makes', () => {
     expect(grantsOf('create-request').find((s) => s.Sid === 'TableWrite')!.Resource).toEqual(table);
   });
 
-  it('only the issue function assumes the profiles roles, with a jitvend-* source identity and jitvend tags', () => {
+  it('only the issuing role (the issue step, and the renew route running as it) assumes the profiles roles, with a jitvend-* source identity and jitvend tags', () => {
     const roles = [
       'arn:aws:iam::123456789012:role/jitvend-orders-it',
       'arn:aws:iam::123456789012:role/jitvend-payments-it',
@@ -381,17 +389,18 @@ describe('IAM: each function may make only the calls its handler makes', () => {
       ]),
     );
     const assumers = [...jv.functions.keys()].filter((h) => actionsOf(h).some((a) => a.startsWith('sts:')));
-    expect(assumers).toEqual(['workflow-issue']);
+    expect(assumers.sort()).toEqual(['renew-request', 'workflow-issue']);
   });
 
-  it('seals credentials only in the issue function and opens them only in the deliver function, per request', () => {
+  it('seals credentials only in the issuing role and opens them only in the deliver function, per request', () => {
     const credentialsKey = { 'Fn::GetAtt': [logicalId(jv.keys.credentials), 'Arn'] };
     const onCredentialsKey = (handler: string) =>
       grantsOf(handler).filter((s) => JSON.stringify(s.Resource) === JSON.stringify(credentialsKey));
     const context = { StringLike: { 'kms:EncryptionContext:jitvend:request': '?*' } };
     for (const handler of jv.functions.keys()) {
       const statements = onCredentialsKey(handler);
-      if (handler === 'workflow-issue') {
+      // the renew route runs as the issuing role: it holds what that role holds, nothing more
+      if (handler === 'workflow-issue' || handler === 'renew-request') {
         expect(statements).toEqual([
           {
             Sid: 'SealCredentials',

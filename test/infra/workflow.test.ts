@@ -222,7 +222,7 @@ describe('ApprovalWorkflow: IssueCredentials and expiry', () => {
     });
   });
 
-  it('waits until $.issue.expiresAt when issued, then expires, and again at $.expiry.nextAt while Expire asks', () => {
+  it('waits until the approval window ends ($.issue.windowEndsAt) when issued, then expires, and again at $.expiry.nextAt while Expire asks', () => {
     expect(state('CredentialsIssued')).toEqual({
       Type: 'Choice',
       Choices: [{ Variable: '$.issue.issued', BooleanEquals: true, Next: 'WaitUntilExpiry' }],
@@ -230,7 +230,7 @@ describe('ApprovalWorkflow: IssueCredentials and expiry', () => {
     });
     expect(state('WaitUntilExpiry')).toMatchObject({
       Type: 'Wait',
-      TimestampPath: '$.issue.expiresAt',
+      TimestampPath: '$.issue.windowEndsAt',
       Next: 'Expire',
     });
     expect(state('Expire')).toMatchObject({

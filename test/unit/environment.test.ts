@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   auditStreamEnvironment,
   ENVIRONMENT,
+  localStackEnvironment,
   readEnvironment,
   runtimeEnvironment,
   usageEnvironment,
@@ -37,5 +38,27 @@ describe('the Lambda environment', () => {
       PUBLIC_URL: 'https://jitvend.example.com',
     });
     expect(settings).toMatchObject({ TABLE_NAME: 'jitvend-requests', JITVEND_CONFIG: 'jitvend.config.yaml' });
+  });
+});
+
+describe('the local stack environment', () => {
+  it('defaults every variable (port 8787, data under .jitvend, the sample config)', () => {
+    expect(readEnvironment(localStackEnvironment, {})).toEqual({
+      PORT: 8787,
+      JITVEND_DATA_DIR: '.jitvend',
+      JITVEND_CONFIG: 'jitvend.config.yaml',
+    });
+  });
+
+  it('reads what is set: port 0 picks a free port; an empty data dir is the default', () => {
+    expect(
+      readEnvironment(localStackEnvironment, { PORT: '0', JITVEND_DATA_DIR: '', SLACK_SIGNING_SECRET: 's3' }),
+    ).toMatchObject({ PORT: 0, JITVEND_DATA_DIR: '.jitvend', SLACK_SIGNING_SECRET: 's3' });
+  });
+
+  it.each([['http'], ['-1'], ['80.5'], ['65536'], ['']])('refuses PORT=%j, naming it', (port) => {
+    expect(() => readEnvironment(localStackEnvironment, { PORT: port }, 'jitvend local stack')).toThrow(
+      /^jitvend local stack: PORT.*TCP port number/,
+    );
   });
 });

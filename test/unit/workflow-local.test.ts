@@ -28,7 +28,7 @@ function fakeSteps(overrides: Partial<WorkflowSteps> = {}) {
   const defaults: WorkflowSteps = {
     evaluate: async () => ({ route: 'approved', approvalTimeoutSeconds: 60 }),
     awaitApproval: async () => {},
-    issue: async () => ({ issued: true, expiresAt: inHour() }),
+    issue: async () => ({ issued: true, expiresAt: inHour(), windowEndsAt: inHour() }),
     markFailed: async () => ({ issued: false }),
     markTimedOut: async () => ({}),
     expire: async () => ({}),
@@ -140,13 +140,17 @@ describe('LocalWorkflowRunner: the auto-approved path', () => {
     });
   });
 
-  it('waits until $.issue.expiresAt when WaitUntilExpiry is not overridden', async () => {
+  it('waits until $.issue.windowEndsAt (the window, not the first session) when WaitUntilExpiry is not overridden', async () => {
     let issuedAt = 0;
     let expiredAt = 0;
     const fake = fakeSteps({
       issue: async () => {
         issuedAt = Date.now();
-        return { issued: true, expiresAt: new Date(issuedAt + 300).toISOString() };
+        return {
+          issued: true,
+          expiresAt: new Date(issuedAt + 50).toISOString(),
+          windowEndsAt: new Date(issuedAt + 300).toISOString(),
+        };
       },
       expire: async () => {
         expiredAt = Date.now();
@@ -191,7 +195,8 @@ describe('LocalWorkflowRunner: issuing errors', () => {
       issue: async () => {
         attempts++;
         if (attempts <= 2) throw new IssueError('STS throttled AssumeRole', true);
-        return { issued: true, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+        const end = new Date(Date.now() + 60_000).toISOString();
+        return { issued: true, expiresAt: end, windowEndsAt: end };
       },
     });
     const r = runner(fake.steps);
@@ -425,6 +430,18 @@ describe('LocalWorkflowRunner: resume after a restart', () => {
     await r.idle();
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     expect(fake.names()).toEqual(['expire']);
+  });
+
+  it('issued inside a window longer than its session: waits until the window ends, then expires', async () => {
+    const fake = fakeSteps();
+    const r = runner(fake.steps, { clock, waitTimeOverrides: {} });
+    const expiresAt = new Date(Date.now() + 20).toISOString();
+    const windowEndsAt = new Date(Date.now() + 300).toISOString();
+    const started = Date.now();
+    await r.resume(request({ status: 'issued', expiresAt, windowEndsAt }));
+    await r.idle();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(fake.calls).toEqual([{ step: 'expire', input: { requestId: 'req-1' } }]);
   });
 
   it.each(['expired', 'denied', 'timed_out', 'cancelled', 'revoked', 'failed'] as const)(

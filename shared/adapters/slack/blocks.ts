@@ -12,7 +12,9 @@
 import type { AccessRequest } from '../../domain/types.ts';
 import {
   approvalsSoFar,
+  formatApprovalLength,
   formatDuration,
+  formatWindow,
   plainLine,
   remainingApprovals,
   runOf,
@@ -203,8 +205,11 @@ function requestBlocks(request: AccessRequest): SlackBlock[] {
   // runOf admits only the CIs' exact shapes (owner/repo, group/project and digits) and a
   // configured issuer's https URL: safe inside a link
   if (run) fields.push(mrkdwn(`*Run*\n<${run.url}|${escapeMrkdwn(run.label)}>`));
+  fields.push(field('Duration', formatDuration(request.durationSeconds)));
+  // one approval may cover a window of renewed sessions: approvers see how long it lasts
+  const window = formatWindow(request);
+  if (window) fields.push(field('Window', window));
   fields.push(
-    field('Duration', formatDuration(request.durationSeconds)),
     field('Approvals', approvalsSoFar(request)),
     mrkdwn(`*Decide by*\n${slackDate(request.approvalDeadline)}`),
     field('Request', request.id),
@@ -250,7 +255,7 @@ function decisionButtons(request: AccessRequest): SlackBlock {
           title: plain('Approve this request?'),
           text: plain(
             truncate(
-              `The pipeline gets exactly the session policy shown, on ${request.profile}, for ${formatDuration(request.durationSeconds)}.`,
+              `The pipeline gets exactly the session policy shown, on ${request.profile}, for ${formatApprovalLength(request)}.`,
               300,
             ),
           ),
@@ -319,7 +324,7 @@ function summaryLine(request: AccessRequest): string {
   const by = claims.actor ?? claims.user_login ?? request.initiator;
   return (
     `${repo}${claims.ref ? ` ${claims.ref}` : ''}${by ? ` started by ${by}` : ''}` +
-    `, ${formatDuration(request.durationSeconds)}, approvals ${approvalsSoFar(request)}. ` +
+    `, ${formatApprovalLength(request)}, approvals ${approvalsSoFar(request)}. ` +
     `Reason: ${request.reason}. Request ${request.id}.`
   );
 }

@@ -12,6 +12,7 @@ import type { RequestRepository } from '../ports.ts';
 import { sourceIdentityFor } from '../session.ts';
 import type { AccessRequest, Principal } from '../types.ts';
 import { requestOrThrow } from './read-requests.ts';
+import { denyThrough } from './revoke-request.ts';
 import { changeIf, updateRequest } from './update-request.ts';
 
 function notIssued(request: AccessRequest): ConflictError {
@@ -41,7 +42,8 @@ export async function releaseRequest(
       `profile ${request.profile} is no longer configured: request ${id} cannot be released (an approver can revoke it)`,
     );
   const sourceIdentity = sourceIdentityFor(request.id);
-  await deps.revoker.revoke({ roleArn: profile.roleArn, sourceIdentity, expiresAt: request.expiresAt });
+  let deniedUntil = request.expiresAt;
+  await deps.revoker.revoke({ roleArn: profile.roleArn, sourceIdentity, expiresAt: deniedUntil });
   return updateRequest(deps, {
     id,
     known: { request },
@@ -52,6 +54,8 @@ export async function releaseRequest(
           await deps.revoker.release({ roleArn: profile.roleArn, sourceIdentity });
         throw notIssued(request);
       }
+      // renewed meanwhile: the deny lasts until the latest session's expiry
+      deniedUntil = await denyThrough(deps, profile.roleArn, sourceIdentity, deniedUntil, request.expiresAt);
       const at = deps.clock.now().toISOString();
       return {
         change: {
@@ -66,7 +70,7 @@ export async function releaseRequest(
             channel: 'api',
             at,
             sessionPolicyHash: request.sessionPolicyHash,
-            detail: { sourceIdentity, roleArn: profile.roleArn, deniedUntil: request.expiresAt },
+            detail: { sourceIdentity, roleArn: profile.roleArn, deniedUntil },
           },
         },
         options: { deleteCredentials: 'if_present' },

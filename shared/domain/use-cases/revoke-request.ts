@@ -40,7 +40,8 @@ export async function revokeRequest(deps: RevokeDeps, input: RevokeInput): Promi
   if (request.status !== 'issued' || !request.expiresAt) throw notRevocable(request);
   const person = input.person;
   const sourceIdentity = sourceIdentityFor(request.id);
-  await deps.revoker.revoke({ roleArn: profile.roleArn, sourceIdentity, expiresAt: request.expiresAt });
+  let deniedUntil = request.expiresAt;
+  await deps.revoker.revoke({ roleArn: profile.roleArn, sourceIdentity, expiresAt: deniedUntil });
   const reason = input.reason?.slice(0, MAX_DECISION_REASON_CHARS);
   return updateRequest(deps, {
     id: request.id,
@@ -52,6 +53,8 @@ export async function revokeRequest(deps: RevokeDeps, input: RevokeInput): Promi
           await deps.revoker.release({ roleArn: profile.roleArn, sourceIdentity });
         throw notRevocable(request);
       }
+      // renewed meanwhile: the deny lasts until the latest session's expiry
+      deniedUntil = await denyThrough(deps, profile.roleArn, sourceIdentity, deniedUntil, request.expiresAt);
       const at = deps.clock.now().toISOString();
       return {
         change: {
@@ -79,6 +82,23 @@ export async function revokeRequest(deps: RevokeDeps, input: RevokeInput): Promi
       };
     },
   });
+}
+
+/**
+ * Extends a deny placed until `deniedUntil` to the request's `expiresAt` when a renewal moved
+ * it later after the deny was placed (renew-request.ts). Returns how long the deny now lasts.
+ */
+export async function denyThrough(
+  deps: Pick<RevokeDeps, 'revoker'>,
+  roleArn: string,
+  sourceIdentity: string,
+  deniedUntil: string,
+  expiresAt: string | undefined,
+): Promise<string> {
+  if (expiresAt === undefined || new Date(expiresAt).getTime() <= new Date(deniedUntil).getTime())
+    return deniedUntil;
+  await deps.revoker.revoke({ roleArn, sourceIdentity, expiresAt });
+  return expiresAt;
 }
 
 function notRevocable(request: AccessRequest): ConflictError {

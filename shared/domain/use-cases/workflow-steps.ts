@@ -4,8 +4,9 @@
  */
 import type { Deps } from '../deps.ts';
 import { IssueError } from '../errors.ts';
-import { sessionTagsFor, sourceIdentityFor } from '../session.ts';
+import { assumeRoleInputFor, sourceIdentityFor } from '../session.ts';
 import type { RequestStatus } from '../types.ts';
+import { windowEndAtIssue, windowEndOf } from '../window.ts';
 import type { ApprovalDecision, WorkflowSteps } from '../workflow-contract.ts';
 import { autoApproval } from './create-request.ts';
 import { requestOrThrow } from './read-requests.ts';
@@ -90,38 +91,38 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       const profile = deps.config.profiles[request.profile];
       if (!profile) throw new IssueError(`profile ${request.profile} is no longer configured`, false);
       const sourceIdentity = sourceIdentityFor(request.id);
-      const credentials = await deps.issuer.assumeRole({
-        roleArn: profile.roleArn,
-        policy: JSON.stringify(request.sessionPolicy),
-        durationSeconds: request.durationSeconds,
-        sourceIdentity,
-        tags: sessionTagsFor({
-          requestId: request.id,
-          profile: request.profile,
-          requester: request.requester,
-        }),
-      });
+      const credentials = await deps.issuer.assumeRole(
+        assumeRoleInputFor(request, profile.roleArn, request.durationSeconds),
+      );
       const sealed = await deps.vault.seal(request.id, credentials);
+      const issuedAt = deps.clock.now();
+      // the approval window starts now: the request stays issued until it ends
+      const windowEndsAt = windowEndAtIssue(request, issuedAt, credentials.expiration);
       const issued = await changeIf(
         deps,
         request,
         ['approved'],
         (current) => ({
           to: 'issued',
-          patch: { issuedAt: at(), expiresAt: credentials.expiration },
+          patch: { issuedAt: issuedAt.toISOString(), expiresAt: credentials.expiration, windowEndsAt },
           event: {
             type: 'credentials_issued',
             actor: SYSTEM,
             channel: 'workflow',
-            at: at(),
+            at: issuedAt.toISOString(),
             sessionPolicyHash: current.sessionPolicyHash,
-            detail: { roleArn: profile.roleArn, sourceIdentity, expiresAt: credentials.expiration },
+            detail: {
+              roleArn: profile.roleArn,
+              sourceIdentity,
+              expiresAt: credentials.expiration,
+              ...(windowEndsAt !== credentials.expiration ? { windowEndsAt } : {}),
+            },
           },
         }),
         { putCredentials: sealed },
       );
       if (!issued) return { issued: false };
-      return { issued: true, expiresAt: credentials.expiration };
+      return { issued: true, expiresAt: credentials.expiration, windowEndsAt };
     },
 
     async markFailed({ requestId, error }) {
@@ -135,7 +136,11 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
       // the request is issued, and the workflow must still expire it and release its deny
       const request = await requestOrThrow(deps, requestId);
       if (request.expiresAt && (request.status === 'issued' || pendingDeny(request))) {
-        return { issued: true, expiresAt: request.expiresAt };
+        return {
+          issued: true,
+          expiresAt: request.expiresAt,
+          windowEndsAt: windowEndOf(request.expiresAt, request.windowEndsAt),
+        };
       }
       return { issued: false };
     },
@@ -152,7 +157,7 @@ export function workflowSteps(deps: Deps): WorkflowSteps {
     async expire({ requestId }) {
       let request = await requestOrThrow(deps, requestId);
       if (request.status === 'issued') {
-        // called at the session's expiry (WaitUntilExpiry): the request ends here
+        // called at the window's end (WaitUntilExpiry): the request ends here
         request =
           (await changeIf(
             deps,

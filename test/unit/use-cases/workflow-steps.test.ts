@@ -59,7 +59,8 @@ describe('issue', () => {
   it('mints the session for the approved request, seals the credentials and marks it issued', async () => {
     const fakes = setup('approved');
     const out = await fakes.steps.issue({ requestId: fakes.requestId });
-    expect(out).toEqual({ issued: true, expiresAt: at(1100) });
+    // a one-session window ends when its session does
+    expect(out).toEqual({ issued: true, expiresAt: at(1100), windowEndsAt: at(1100) });
     expect(fakes.issuer.calls).toMatchObject([
       {
         roleArn: 'arn:aws:iam::123456789012:role/jitvend-orders-it',
@@ -70,6 +71,35 @@ describe('issue', () => {
     const { request, credentials } = await fakes.requests.getWithCredentials(fakes.requestId);
     expect(request).toMatchObject({ status: 'issued', issuedAt: at(200), expiresAt: at(1100) });
     expect(await fakes.vault.open(fakes.requestId, credentials!)).toMatchObject({ expiration: at(1100) });
+  });
+
+  it('starts the approval window at issue: the workflow waits for its end, not the session’s', async () => {
+    const fakes = fakeDeps({ now: at(200.75) });
+    const stored = requestIn('approved');
+    fakes.requests.seed({ ...stored.request, windowSeconds: 4 * 3600 }, stored.events);
+    const out = await workflowSteps(fakes.deps).issue({ requestId: stored.request.id });
+    // whole seconds, rounded down: the approval never lasts longer than asked
+    expect(out).toEqual({ issued: true, expiresAt: at(1100.75), windowEndsAt: at(200 + 4 * 3600) });
+    expect(await fakes.requests.get(stored.request.id)).toMatchObject({
+      status: 'issued',
+      expiresAt: at(1100.75),
+      windowEndsAt: at(200 + 4 * 3600),
+    });
+    expect((await fakes.requests.listAudit(stored.request.id)).at(-1)).toMatchObject({
+      type: 'credentials_issued',
+      detail: { expiresAt: at(1100.75), windowEndsAt: at(200 + 4 * 3600) },
+    });
+  });
+
+  it('markFailed sends a request found issued on to its window’s end', async () => {
+    const fakes = fakeDeps({ now: at(300) });
+    const stored = requestIn('issued');
+    fakes.requests.seed({ ...stored.request, windowEndsAt: at(7320) }, stored.events);
+    const out = await workflowSteps(fakes.deps).markFailed({
+      requestId: stored.request.id,
+      error: { Error: 'Lambda.Unknown', Cause: 'lost' },
+    });
+    expect(out).toEqual({ issued: true, expiresAt: at(1020), windowEndsAt: at(7320) });
   });
 
   it.each(['pending_approval', 'cancelled'] as const)('mints nothing for a %s request', async (status) => {

@@ -1,6 +1,8 @@
 /**
- * Fuzzing every route of functions/routes.ts (and so any route added there later) on the
- * local stack: FUZZ_RUNS (10,000) generated requests per route through the stack's own
+ * The route fuzzer, run by test/security/fuzz-routes-*.test.ts, each file a share of the
+ * routes (so the shares run side by side on the integration project's workers): every route
+ * of functions/routes.ts (and so any route added there later) is fuzzed by exactly one share,
+ * on the local stack: FUZZ_RUNS (10,000) generated requests per route through the stack's own
  * HTTP server in process (Node's parser, the local server, the handlers, DynamoDB Local),
  * then FUZZ_HTTP_RUNS (300) per route over a real TCP socket. Paths, query strings,
  * headers (tokens of every kind, Host, content types), bodies shaped like each route's
@@ -27,15 +29,15 @@ import {
   fuzz,
   judgeAnswer,
   shrunkCounterexample,
-} from '../helpers/fuzz.ts';
+} from './fuzz.ts';
 import {
   inProcessDispatcher,
   parseResponse,
   type RawRequest,
   type RawResponse,
   renderRequest,
-} from '../helpers/in-process-dispatch.ts';
-import { api, untilStatus, useLocalStack } from '../helpers/in-process-stack.ts';
+} from './in-process-dispatch.ts';
+import { api, untilStatus, useLocalStack } from './in-process-stack.ts';
 
 const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
 
@@ -698,22 +700,30 @@ async function run(route: RouteSpec, transport: 'in-process' | 'tcp') {
   expect((await overTcp({ method: 'GET', target: '/health' })).status).toBe(200);
 }
 
-describe(`fuzzing every route in process (${FUZZ_RUNS} inputs each, seed ${FUZZ_SEED})`, () => {
-  for (const route of ROUTES) {
-    it(
-      `${route.method} ${route.path}: never a 5xx, a stack trace or a secret`,
-      () => run(route, 'in-process'),
-      300_000,
-    );
-  }
-});
+/**
+ * The fuzz suites for share `share` (1-based) of `shares`: the routes whose index in ROUTES
+ * is `share - 1` modulo `shares`. Importing this module sets up the file's local stack and
+ * fixtures.
+ */
+export function fuzzRoutes(share: number, shares: number): void {
+  const mine = ROUTES.filter((_, index) => index % shares === share - 1);
+  describe(`fuzzing every route in process (${FUZZ_RUNS} inputs each, seed ${FUZZ_SEED}), share ${share} of ${shares}`, () => {
+    for (const route of mine) {
+      it(
+        `${route.method} ${route.path}: never a 5xx, a stack trace or a secret`,
+        () => run(route, 'in-process'),
+        300_000,
+      );
+    }
+  });
 
-describe(`fuzzing every route over TCP (${FUZZ_HTTP_RUNS} inputs each)`, () => {
-  for (const route of ROUTES) {
-    it(
-      `${route.method} ${route.path}: never a 5xx, a stack trace or a secret`,
-      () => run(route, 'tcp'),
-      300_000,
-    );
-  }
-});
+  describe(`fuzzing every route over TCP (${FUZZ_HTTP_RUNS} inputs each), share ${share} of ${shares}`, () => {
+    for (const route of mine) {
+      it(
+        `${route.method} ${route.path}: never a 5xx, a stack trace or a secret`,
+        () => run(route, 'tcp'),
+        300_000,
+      );
+    }
+  });
+}
