@@ -94,7 +94,8 @@ describe('a 2-hour approval window with a human approval', () => {
     // the approver was shown the window
     const asked = ctx.stack.outbox.list().filter((m) => m.requestId === id);
     expect(asked.map((m) => m.channel).sort()).toEqual(['email', 'email', 'slack', 'slack']);
-    for (const message of asked) expect(message.text).toContain('2 h (sessions of 15 min, renewed inside it)');
+    for (const message of asked)
+      expect(message.text).toContain('2 h (sessions of 15 min, renewed inside it)');
 
     // renewing before the first delivery: 409
     expect((await renew('pipeline', id)).status).toBe(409);
