@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Credentials, Permission } from './api-types.ts';
 import type { CliIo } from './io.ts';
+import { sha256Hex } from './sha256.ts';
 
 /**
  * When a renewal cannot be had right now (`429`, or the API unreachable), cached credentials
@@ -77,7 +78,7 @@ export function cacheKey(parts: CacheKeyParts): string {
     parts.durationSeconds ?? null,
     ...(parts.windowSeconds === undefined ? [] : [parts.windowSeconds]),
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return sha256Hex(canonical);
 }
 
 /**
@@ -88,20 +89,33 @@ export function cacheKey(parts: CacheKeyParts): string {
 export async function readCacheEntry(dir: string, key: string): Promise<CachedCredentials | undefined> {
   const path = join(dir, `${key}.json`);
   try {
-    const info = await stat(path);
-    if ((info.mode & 0o077) !== 0) return undefined;
-    if (typeof process.getuid === 'function' && info.uid !== process.getuid()) return undefined;
-    const entry = JSON.parse(await readFile(path, 'utf8')) as Partial<CachedCredentials>;
-    const credentials = entry.credentials;
-    if (typeof entry.requestId !== 'string' || !isCredentials(credentials)) return undefined;
-    return {
-      requestId: entry.requestId,
-      credentials,
-      ...(typeof entry.windowEndsAt === 'string' ? { windowEndsAt: entry.windowEndsAt } : {}),
-    };
+    return trustedEntry(await stat(path), await readFile(path, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** As readCacheEntry, synchronously: the credential_process fast path (cli/fast-path.ts) starts no thread pool. */
+export function readCacheEntrySync(dir: string, key: string): CachedCredentials | undefined {
+  const path = join(dir, `${key}.json`);
+  try {
+    return trustedEntry(statSync(path), readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function trustedEntry(info: { mode: number; uid: number }, text: string): CachedCredentials | undefined {
+  if ((info.mode & 0o077) !== 0) return undefined;
+  if (typeof process.getuid === 'function' && info.uid !== process.getuid()) return undefined;
+  const entry = JSON.parse(text) as Partial<CachedCredentials>;
+  const credentials = entry.credentials;
+  if (typeof entry.requestId !== 'string' || !isCredentials(credentials)) return undefined;
+  return {
+    requestId: entry.requestId,
+    credentials,
+    ...(typeof entry.windowEndsAt === 'string' ? { windowEndsAt: entry.windowEndsAt } : {}),
+  };
 }
 
 /** Writes the entry with mode 0600 (directory 0700), atomically: a concurrent reader sees old or new. */
@@ -112,7 +126,8 @@ export async function writeCachedCredentials(
 ): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${key}.json`);
-  const temp = join(dir, `.${key}.${randomBytes(6).toString('hex')}.tmp`);
+  // created exclusively (wx): a name another writer took fails rather than being shared
+  const temp = join(dir, `.${key}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   try {
     await writeFile(temp, JSON.stringify(entry), { mode: 0o600, flag: 'wx' });
     await chmod(temp, 0o600);

@@ -87,7 +87,12 @@ async function renew(
       }
       const stillServes = Date.parse(entry.credentials.expiration) - io.now() > MIN_REMAINING_MS;
       if (error instanceof ApiError && error.status === 429) {
-        if (stillServes) return entry;
+        if (stillServes) {
+          io.stderr.write(
+            `jitvend: request ${id} was renewed less than a minute ago (HTTP 429): the cached session is handed out\n`,
+          );
+          return entry;
+        }
         const waitMs = Math.min((error.retryAfterSeconds ?? 60) * 1000, MAX_RENEW_WAIT_MS);
         if (attempt > 1) throw error;
         io.stderr.write(`jitvend: request ${id}: renewal allowed again in ${Math.ceil(waitMs / 1000)}s\n`);

@@ -8,7 +8,8 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import * as esbuild from 'esbuild';
+import { bundleCli } from './cli-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
@@ -17,10 +18,9 @@ const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'
 
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
-await build({
+await esbuild.build({
   absWorkingDir: root,
-  // jitvend.mjs: the CLI, run by the renewing profile's credential_process (action/src/config-profile.ts)
-  entryPoints: { main: 'action/src/run-main.ts', post: 'action/src/run-post.ts', jitvend: 'cli/jitvend.ts' },
+  entryPoints: { main: 'action/src/run-main.ts', post: 'action/src/run-post.ts' },
   outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -38,6 +38,14 @@ await build({
   },
   define: { JITVEND_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
+});
+// jitvend.mjs: the CLI, run by the renewing profile's credential_process (action/src/config-profile.ts)
+await bundleCli(esbuild, {
+  root,
+  outfile: join(outdir, 'jitvend.mjs'),
+  version,
+  banner: '',
+  legalComments: 'eof',
 });
 for (const name of ['main.mjs', 'post.mjs', 'jitvend.mjs']) {
   const { size } = await stat(join(outdir, name));

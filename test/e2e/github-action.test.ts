@@ -24,7 +24,9 @@ const action = (step: 'main' | 'post') => join(repoRoot, 'action', 'dist', `${st
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const SECRET_NAMES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
 
-const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
+/** The stack's clock, real time moved forward by tests (renewals are allowed once a minute). */
+const clock = { aheadMs: 0, now: () => new Date(Date.now() + clock.aheadMs) };
+const ctx = useLocalStack({ clock, waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
 
 /** GitHub-shaped claims of one job (repository, ref, actor, run). */
 function githubClaims(ref: string, actor = 'carol'): Record<string, unknown> {
@@ -460,13 +462,20 @@ describe('the GitHub Action (bundled, run as the runner runs it)', () => {
       const first = await credentialProcess();
       // the first session, from the cache the action seeded: no token asked, nothing requested
       expect(first.document).toMatchObject({ Version: 1 });
+      expect(first.stderr).toBe('');
       expect(oidc.audiences.length).toBe(tokensBefore);
       expectOnlyMasked(main.stdout, [
         first.document.AccessKeyId as string,
         first.document.SecretAccessKey as string,
       ]);
 
-      // 15 minutes left is less than the hour asked to remain: renewed, the same request
+      // within a minute of the delivery the API refuses a renewal (429): the session still serves
+      const early = await credentialProcess('--refresh-before', '1h');
+      expect(early.document.AccessKeyId).toBe(first.document.AccessKeyId);
+      expect(early.stderr).toContain('(HTTP 429): the cached session is handed out');
+
+      // a minute later: 15 minutes left is less than the hour asked to remain, renewed, the same request
+      clock.aheadMs += 61_000;
       const renewed = await credentialProcess('--refresh-before', '1h');
       expect(renewed.stderr).toContain(`request ${id} renewed`);
       expect(renewed.document.AccessKeyId).not.toBe(first.document.AccessKeyId);

@@ -264,6 +264,9 @@ describe('credential_process that renews (fake clock)', () => {
     const result = await run(CREDENTIAL_PROCESS);
     expect(result.code).toBe(0);
     expect(handedOut(result.stdout).AccessKeyId).toBe('ASIAREQ1S1');
+    expect(result.stderr).toBe(
+      'jitvend: request req-1 was renewed less than a minute ago (HTTP 429): the cached session is handed out\n',
+    );
     expect(api.count('POST', '/requests')).toBe(1);
   });
 
