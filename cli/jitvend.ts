@@ -20,7 +20,8 @@ async function compiled(packed: string): Promise<FullCli> {
   const [{ gunzipSync }, { createRequire }] = await Promise.all([import('node:zlib'), import('node:module')]);
   const source = gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
   const module = { exports: {} as FullCli };
-  new Function('require', 'module', 'exports', source)(
+  // strict, as the ES module it was bundled from always ran
+  new Function('require', 'module', 'exports', `"use strict";${source}`)(
     createRequire(import.meta.url),
     module,
     module.exports,

@@ -61,7 +61,7 @@ export async function writeRenewingProfile(input: RenewingProfileInput): Promise
     },
     null,
     2,
-  ).replaceAll('${', '$${');
+  ).replaceAll('${', () => '$${'); // a function: in a replacement string `$$` would mean `$`
   await writeFile(manifest, `${manifestText}\n`, { mode: 0o600 });
   await mkdir(cacheDir, { mode: 0o700 });
   await writeCachedCredentials(

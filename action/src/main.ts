@@ -76,15 +76,24 @@ async function requestAndExport(): Promise<void> {
 
   core.setOutput('expiration', credentials.expiration);
   const windowEnd = issued.windowEndsAt;
-  if (windowEnd && Date.parse(windowEnd) > Date.parse(credentials.expiration))
-    await exportRenewingProfile(inputs, body, issued, credentials, windowEnd);
-  else exportKeys(issued, credentials);
+  const renewing =
+    windowEnd !== undefined &&
+    Date.parse(windowEnd) > Date.parse(credentials.expiration) &&
+    (await exportRenewingProfile(inputs, body, issued, credentials, windowEnd));
+  if (!renewing) exportKeys(issued, credentials);
   if (!inputs.release)
     core.info('jitvend: release: false, the request stays issued after the job until it expires');
 
   // the credentials are exported by now: a runner without job summaries gets a warning, not a failure
   await core.summary
-    .addRaw(jobSummary({ api: inputs.api, view: issued, expiration: credentials.expiration }))
+    .addRaw(
+      jobSummary({
+        api: inputs.api,
+        view: issued,
+        expiration: credentials.expiration,
+        ...(renewing && windowEnd ? { renewedUntil: windowEnd } : {}),
+      }),
+    )
     .write()
     .catch((error: unknown) =>
       core.warning(
@@ -108,7 +117,8 @@ function exportKeys(issued: RequestView, credentials: Credentials): void {
 /**
  * A window longer than the session: an AWS config profile whose credential_process renews
  * inside the window (config-profile.ts), exported as AWS_CONFIG_FILE and AWS_PROFILE instead
- * of the keys (keys in the environment would win over the profile in every SDK).
+ * of the keys (keys in the environment would win over the profile in every SDK). False when
+ * no profile could be written (the caller exports one session's keys).
  */
 async function exportRenewingProfile(
   inputs: ActionInputs,
@@ -116,13 +126,13 @@ async function exportRenewingProfile(
   issued: RequestView,
   credentials: Credentials,
   windowEnd: string,
-): Promise<void> {
+): Promise<boolean> {
   const parentDir = process.env.RUNNER_TEMP;
   if (!parentDir) {
     core.warning(
       'jitvend: RUNNER_TEMP is not set: no renewing profile written, one session exported (renew with `jitvend renew`)',
     );
-    return exportKeys(issued, credentials);
+    return false;
   }
   let profile: Awaited<ReturnType<typeof writeRenewingProfile>>;
   try {
@@ -137,7 +147,7 @@ async function exportRenewingProfile(
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     core.warning(`jitvend: no renewing profile (${sanitize(error.message)}): one session exported`);
-    return exportKeys(issued, credentials);
+    return false;
   }
   core.saveState(STATE_PROFILE_DIR, profile.dir);
   core.exportVariable('AWS_CONFIG_FILE', profile.configFile);
@@ -150,6 +160,7 @@ async function exportRenewingProfile(
     `jitvend: request ${sanitize(issued.id)}: the approval lasts until ${sanitize(windowEnd)}, longer than one session (until ${sanitize(credentials.expiration)}): ` +
       `AWS_CONFIG_FILE and AWS_PROFILE=${PROFILE_NAME} exported, a profile whose credential_process renews the session inside the window`,
   );
+  return true;
 }
 
 /** The CLI bundle committed beside this one (action/dist/jitvend.mjs). */

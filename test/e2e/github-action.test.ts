@@ -435,6 +435,10 @@ describe('the GitHub Action (bundled, run as the runner runs it)', () => {
       const view = (await api(ctx.stack, 'GET', `/requests/${id}`, await person('alice'))).body;
       expect(view).toMatchObject({ status: 'issued', durationSeconds: 900, windowSeconds: 7200 });
       expect(outputs['window-ends-at']).toBe(view.windowEndsAt);
+      const summary = await readFile(job.files.GITHUB_STEP_SUMMARY, 'utf8');
+      expect(summary).toContain(
+        `| Window | renewed through the \`jitvend\` AWS profile until ${view.windowEndsAt} |`,
+      );
 
       const config = await readFile(configFile, 'utf8');
       expect(config).toContain('[profile jitvend]\n');

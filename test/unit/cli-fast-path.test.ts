@@ -76,19 +76,24 @@ afterEach(() => rm(home, { recursive: true, force: true }));
 
 const env = () => ({ JITVEND_API: API, JITVEND_TOKEN: 'a.b.c', XDG_CACHE_HOME: home });
 
-/** The full CLI run once (a miss: it requests and caches); returns the cache files it wrote. */
-async function fullCliCaches(argv: string[], cwd = home): Promise<string[]> {
+/** The full CLI run once against the fake API, as a miss makes it run: it requests and caches. */
+async function runFullCli(argv: string[], cliEnv: CliIo['env']): Promise<void> {
   const io: CliIo = {
-    env: env(),
+    env: cliEnv,
     stdout: { write: () => true },
     stderr: { write: () => true },
     fetch: fakeFetch(),
     now: () => Date.now(),
     sleep: async () => {},
     homeDir: home,
-    cwd,
+    cwd: home,
   };
   expect(await main(argv, io)).toBe(0);
+}
+
+/** The cache files the full CLI wrote for argv. */
+async function fullCliCaches(argv: string[]): Promise<string[]> {
+  await runFullCli(argv, env());
   return (await readdir(join(home, 'jitvend'))).filter((name) => name.endsWith('.json'));
 }
 
@@ -172,16 +177,7 @@ describe('the fast path finds the entry the full CLI wrote', () => {
     // the full CLI, on a miss, keys the same body the same way
     const cacheDir = argv[argv.indexOf('--cache-dir') + 1]!;
     await rm(cacheDir, { recursive: true });
-    const io: CliIo = {
-      env: { JITVEND_TOKEN: 'a.b.c' },
-      stdout: { write: () => true },
-      stderr: { write: () => true },
-      fetch: fakeFetch(),
-      now: () => Date.now(),
-      sleep: async () => {},
-      homeDir: home,
-    };
-    expect(await main(argv, io)).toBe(0);
+    await runFullCli(argv, { JITVEND_TOKEN: 'a.b.c' });
     expect(await readdir(cacheDir)).toEqual([`${fastLookup(argv, {}, home)?.key}.json`]);
   });
 });
