@@ -91,6 +91,14 @@ export class ApiClient {
     });
   }
 
+  /**
+   * POST /requests/{id}/renew: a new session inside the request's approval window. Never
+   * retried (a 429 says when it may be asked again: ApiError.retryAfterSeconds).
+   */
+  renew(id: string): Promise<Credentials> {
+    return this.call<Credentials>('POST', `/requests/${encodeURIComponent(id)}/renew`, { retry: false });
+  }
+
   cancel(id: string): Promise<RequestView> {
     return this.call<RequestView>('POST', `/requests/${encodeURIComponent(id)}/cancel`, { retry: false });
   }
@@ -209,11 +217,13 @@ async function toApiError(response: Response, hint?: string): Promise<ApiError> 
   }
   const title = typeof problem.title === 'string' ? problem.title : response.statusText || 'error';
   const detail = typeof problem.detail === 'string' ? problem.detail : undefined;
+  const retryAfterSeconds = Number(response.headers.get('retry-after'));
   return new ApiError(
     response.status,
     sanitize(title),
     detail === undefined ? undefined : sanitize(detail),
     typeof problem.type === 'string' ? sanitize(problem.type) : undefined,
     hint,
+    Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? retryAfterSeconds : undefined,
   );
 }

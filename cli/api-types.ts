@@ -22,10 +22,10 @@ export type RequestStatus = z.infer<typeof statusSchema>;
 export type Permission = z.infer<typeof permissionSchema>;
 
 /**
- * Body of `POST /requests` and `POST /requests/preview`, plus `windowSeconds`: how long the
- * approval lasts (servers without approval windows answer 400 to it).
+ * Body of `POST /requests` and `POST /requests/preview` (`windowSeconds`: how long the approval
+ * lasts; servers without approval windows answer 400 to it).
  */
-export type RequestBody = z.input<typeof createRequestSchema> & { windowSeconds?: number };
+export type RequestBody = z.input<typeof createRequestSchema>;
 
 type WireRoute = z.infer<typeof approvalRouteSchema>;
 /** `route` as the API names the discriminator, or `kind` (the domain's name) as older servers sent it */
@@ -53,7 +53,19 @@ export type RequestView = Pick<
   | 'approvals'
   | 'createdAt'
 > &
-  Partial<Pick<WireView, 'updatedAt' | 'approvalDeadline' | 'expiresAt' | 'statusReason'>> &
+  // windowSeconds read as optional: servers from before approval windows do not send it
+  Partial<
+    Pick<
+      WireView,
+      | 'updatedAt'
+      | 'approvalDeadline'
+      | 'expiresAt'
+      | 'statusReason'
+      | 'windowSeconds'
+      | 'windowEndsAt'
+      | 'reuseOf'
+    >
+  > &
   RouteFields & { sessionPolicy: unknown };
 
 export type PreviewView = Pick<z.infer<typeof previewSchema>, 'durationSeconds'> &

@@ -1,10 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Credentials, Permission } from './api-types.ts';
 import type { CliIo } from './io.ts';
+import { sha256Hex } from './sha256.ts';
 
-/** Cached credentials are reused only while they stay valid for longer than this. */
+/**
+ * When a renewal cannot be had right now (`429`, or the API unreachable), cached credentials
+ * still valid for longer than this are handed out rather than failing the SDK's call.
+ */
 export const MIN_REMAINING_MS = 120_000;
 
 /**
@@ -49,6 +53,7 @@ export interface CacheKeyParts {
   profile: string;
   permissions: Permission[] | undefined;
   durationSeconds: number | undefined;
+  windowSeconds?: number | undefined;
 }
 
 export interface CachedCredentials {
@@ -64,32 +69,16 @@ export function cacheDir(env: CliIo['env'], homeDir: string): string {
   return xdg && isAbsolute(xdg) ? join(xdg, 'jitvend') : join(homeDir, '.cache', 'jitvend');
 }
 
-/** One cache entry per API, profile, permissions and duration: the things that shape the session. */
+/** One cache entry per API, profile, permissions, duration and window: the things that shape the approval. */
 export function cacheKey(parts: CacheKeyParts): string {
   const canonical = JSON.stringify([
     parts.api.replace(/\/+$/, ''),
     parts.profile,
     parts.permissions ?? null,
     parts.durationSeconds ?? null,
+    ...(parts.windowSeconds === undefined ? [] : [parts.windowSeconds]),
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
-}
-
-/**
- * The cached credentials when they are still valid for more than MIN_REMAINING_MS, else
- * undefined. A file that is unreadable, malformed, readable by others or owned by someone
- * else is ignored (and a new request made), never trusted.
- */
-export async function readCachedCredentials(
-  dir: string,
-  key: string,
-  now: number,
-): Promise<CachedCredentials | undefined> {
-  const entry = await readCacheEntry(dir, key);
-  if (!entry) return undefined;
-  const expiresAt = Date.parse(entry.credentials.expiration);
-  if (Number.isNaN(expiresAt) || expiresAt - now <= MIN_REMAINING_MS) return undefined;
-  return entry;
+  return sha256Hex(canonical);
 }
 
 /**
@@ -100,20 +89,33 @@ export async function readCachedCredentials(
 export async function readCacheEntry(dir: string, key: string): Promise<CachedCredentials | undefined> {
   const path = join(dir, `${key}.json`);
   try {
-    const info = await stat(path);
-    if ((info.mode & 0o077) !== 0) return undefined;
-    if (typeof process.getuid === 'function' && info.uid !== process.getuid()) return undefined;
-    const entry = JSON.parse(await readFile(path, 'utf8')) as Partial<CachedCredentials>;
-    const credentials = entry.credentials;
-    if (typeof entry.requestId !== 'string' || !isCredentials(credentials)) return undefined;
-    return {
-      requestId: entry.requestId,
-      credentials,
-      ...(typeof entry.windowEndsAt === 'string' ? { windowEndsAt: entry.windowEndsAt } : {}),
-    };
+    return trustedEntry(await stat(path), await readFile(path, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** As readCacheEntry, synchronously: the credential_process fast path (cli/fast-path.ts) starts no thread pool. */
+export function readCacheEntrySync(dir: string, key: string): CachedCredentials | undefined {
+  const path = join(dir, `${key}.json`);
+  try {
+    return trustedEntry(statSync(path), readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function trustedEntry(info: { mode: number; uid: number }, text: string): CachedCredentials | undefined {
+  if ((info.mode & 0o077) !== 0) return undefined;
+  if (typeof process.getuid === 'function' && info.uid !== process.getuid()) return undefined;
+  const entry = JSON.parse(text) as Partial<CachedCredentials>;
+  const credentials = entry.credentials;
+  if (typeof entry.requestId !== 'string' || !isCredentials(credentials)) return undefined;
+  return {
+    requestId: entry.requestId,
+    credentials,
+    ...(typeof entry.windowEndsAt === 'string' ? { windowEndsAt: entry.windowEndsAt } : {}),
+  };
 }
 
 /** Writes the entry with mode 0600 (directory 0700), atomically: a concurrent reader sees old or new. */
@@ -124,7 +126,8 @@ export async function writeCachedCredentials(
 ): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${key}.json`);
-  const temp = join(dir, `.${key}.${randomBytes(6).toString('hex')}.tmp`);
+  // created exclusively (wx): a name another writer took fails rather than being shared
+  const temp = join(dir, `.${key}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   try {
     await writeFile(temp, JSON.stringify(entry), { mode: 0o600, flag: 'wx' });
     await chmod(temp, 0o600);
@@ -149,12 +152,15 @@ function isCredentials(value: unknown): value is Credentials {
 /** How long a lock may be held before another caller takes it over (its holder died). */
 const LOCK_STALE_MS = 120_000;
 const LOCK_POLL_MS = 100;
+/** The holder touches its lock this often, so a wait for a human longer than LOCK_STALE_MS keeps it. */
+const LOCK_HEARTBEAT_MS = 30_000;
 
 /**
  * Runs `fn` holding the cache entry's lock (`<key>.lock`, created exclusively, mode 0600), so
  * concurrent callers (an SDK with many threads, parallel test workers) share one request and
- * one renewal: the others wait, then find the fresh entry. A lock older than two minutes (its
- * holder was killed) is taken over. `sleep` and `now` are injectable for tests.
+ * one renewal: the others wait, then find the fresh entry. The holder touches the lock every 30
+ * seconds while it works (a request may wait half an hour for a human); a lock untouched for two
+ * minutes (its holder was killed) is taken over. `sleep` and `now` are injectable for tests.
  */
 export async function withCacheLock<T>(
   dir: string,
@@ -184,9 +190,15 @@ export async function withCacheLock<T>(
       await clock.sleep(LOCK_POLL_MS);
     }
   }
+  const heartbeat = setInterval(() => {
+    const at = new Date();
+    utimes(path, at, at).catch(() => {});
+  }, LOCK_HEARTBEAT_MS);
+  heartbeat.unref();
   try {
     return await fn();
   } finally {
+    clearInterval(heartbeat);
     await rm(path, { force: true });
   }
 }

@@ -78,6 +78,8 @@ export class ApiError extends CliError {
     readonly detail: string | undefined,
     readonly problemType: string | undefined,
     hint?: string,
+    /** the answer's `Retry-After` in seconds (a `429`), when it gave one */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`HTTP ${status} ${title}${detail ? `: ${detail}` : ''}${hint ? ` (${hint})` : ''}`, ExitCode.api);
   }

@@ -142,7 +142,12 @@ export function formatViewSummary(view: RequestView, now: number): string {
     `duration  ${formatDuration(view.durationSeconds)}`,
     `created   ${view.createdAt}`,
   ];
+  if (view.windowSeconds !== undefined && view.windowSeconds !== view.durationSeconds)
+    lines.push(
+      `window    ${formatDuration(view.windowSeconds)}${view.windowEndsAt ? ` (renewable until ${view.windowEndsAt})` : ''}`,
+    );
   if (view.expiresAt) lines.push(`expires   ${view.expiresAt}`);
+  if (view.reuseOf) lines.push(`reuses    the approval of ${view.reuseOf} (same CI run)`);
   for (const approval of view.approvals ?? []) {
     const why = approval.reason ? ` (${approval.reason})` : '';
     lines.push(

@@ -4,6 +4,7 @@ import { registerCancel } from './commands/cancel.ts';
 import { registerLint } from './commands/lint.ts';
 import { registerPreview } from './commands/preview.ts';
 import { registerRelease } from './commands/release.ts';
+import { registerRenew } from './commands/renew.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRequest } from './commands/request.ts';
 import { registerRevoke } from './commands/revoke.ts';
@@ -51,6 +52,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   registerCancel(program, getContext, done);
   registerPreview(program, getContext, done);
   registerRelease(program, getContext, done);
+  registerRenew(program, getContext, done);
   registerRevoke(program, getContext, done);
   registerAudit(program, getContext, done);
   registerReport(program, getContext, done);

@@ -203,30 +203,36 @@ export function requestBodyFromManifest(
 }
 
 /**
- * Sends a body that may carry `windowSeconds`. A server without approval windows answers
- * 400 naming the field: then the body is sent again without it, and `warn` says so (the
- * approval then lasts one session). Any other answer is the caller's.
+ * Sends a body that may carry `windowSeconds`. A server without approval windows answers 400
+ * naming the field: that becomes an error saying so (never a silent downgrade to one session,
+ * which would leave a long job without credentials halfway). Any other answer is the caller's.
  */
-export async function withWindowFallback<T>(
+export async function explainWindowRefusal<T>(
   body: RequestBody,
   send: (body: RequestBody) => Promise<T>,
-  warn: (message: string) => void,
 ): Promise<T> {
   try {
     return await send(body);
   } catch (error) {
     if (body.windowSeconds === undefined || !isWindowRefusal(error)) throw error;
-    const { windowSeconds, ...withoutWindow } = body;
-    warn(
-      `this jitvend server does not take windowSeconds yet: window (${windowSeconds}s) ignored, the approval lasts one session`,
+    throw new CliError(
+      `this jitvend server does not accept windowSeconds (window ${body.windowSeconds}s): it has no approval windows. ` +
+        `Leave the window out (one approval, one session), or upgrade the server (${(error as Error).message})`,
+      ExitCode.api,
+      { cause: error },
     );
-    return send(withoutWindow);
   }
 }
 
+/** A 400 refusing the field itself (an unknown field), not its value (e.g. above maxWindowSeconds). */
 function isWindowRefusal(error: unknown): boolean {
   const e = error as { status?: unknown; detail?: unknown; title?: unknown };
-  return e.status === 400 && /windowSeconds/.test(`${String(e.title ?? '')} ${String(e.detail ?? '')}`);
+  return (
+    e.status === 400 &&
+    /(unknown field|unrecognized key)s?:? "windowSeconds"/i.test(
+      `${String(e.title ?? '')} ${String(e.detail ?? '')}`,
+    )
+  );
 }
 
 // --- ${VAR} substitution --------------------------------------------------------------

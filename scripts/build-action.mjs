@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Bundles the GitHub Action (action.yml) into the committed files action/dist/main.mjs and
-// action/dist/post.mjs: GitHub runs them as they are, with no npm install. The output is a
+// Bundles the GitHub Action (action.yml) into the committed files action/dist/main.mjs,
+// action/dist/post.mjs and action/dist/jitvend.mjs (the CLI, for the renewing profile): GitHub runs them as they are, with no npm install. The output is a
 // function of the sources alone (no absolute paths, no timestamps), so a test can rebuild
 // to a temporary directory and compare bytes: test/unit/action-bundle.test.ts.
 // Usage: node scripts/build-action.mjs [--outdir path]
@@ -8,7 +8,8 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import * as esbuild from 'esbuild';
+import { bundleCli } from './cli-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
@@ -17,7 +18,7 @@ const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'
 
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
-await build({
+await esbuild.build({
   absWorkingDir: root,
   entryPoints: { main: 'action/src/run-main.ts', post: 'action/src/run-post.ts' },
   outdir,
@@ -38,7 +39,15 @@ await build({
   define: { JITVEND_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
 });
-for (const name of ['main.mjs', 'post.mjs']) {
+// jitvend.mjs: the CLI, run by the renewing profile's credential_process (action/src/config-profile.ts)
+await bundleCli(esbuild, {
+  root,
+  outfile: join(outdir, 'jitvend.mjs'),
+  version,
+  banner: '',
+  legalComments: 'eof',
+});
+for (const name of ['main.mjs', 'post.mjs', 'jitvend.mjs']) {
   const { size } = await stat(join(outdir, name));
   console.log(`built ${relative(process.cwd(), join(outdir, name))} (${(size / 1024).toFixed(1)} KiB)`);
 }

@@ -10,6 +10,7 @@ import { chmod, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundleCli } from './cli-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -18,30 +19,21 @@ const { values } = parseArgs({
 const outfile = values.outfile ?? join(root, 'dist', 'cli', 'jitvend.mjs');
 const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 
-let build;
+let esbuild;
 try {
-  ({ build } = await import('esbuild'));
+  esbuild = await import('esbuild');
 } catch (error) {
   if (!values.prepare) throw error;
   console.error('jitvend: esbuild is not installed (devDependencies omitted): the CLI bundle was not built');
   process.exit(0);
 }
 
-await build({
-  entryPoints: [join(root, 'cli', 'jitvend.ts')],
+await bundleCli(esbuild, {
+  root,
   outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
+  version,
+  banner: '#!/usr/bin/env node',
   legalComments: 'none',
-  // commander is CommonJS and requires node: built-ins, which an ESM bundle can only do through createRequire
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __jitvendCreateRequire } from 'node:module';\nconst require = __jitvendCreateRequire(import.meta.url);",
-  },
-  define: { JITVEND_VERSION: JSON.stringify(version) },
-  logLevel: 'warning',
 });
 await chmod(outfile, 0o755);
 const { size } = await stat(outfile);

@@ -9,7 +9,7 @@
 #   JITVEND_RELEASE=false), or cancels it if it is still waiting.
 #
 # Reads: JITVEND_ID_TOKEN (id_tokens), JITVEND_API, JITVEND_PROFILE, JITVEND_MANIFEST,
-# JITVEND_ALLOW (one ACTIONS=RESOURCES per line), JITVEND_DURATION, JITVEND_REASON,
+# JITVEND_ALLOW (one ACTIONS=RESOURCES per line), JITVEND_DURATION, JITVEND_WINDOW, JITVEND_REASON,
 # JITVEND_WAIT_TIMEOUT, JITVEND_RELEASE, JITVEND_CLI (the command that runs the jitvend
 # CLI, default `jitvend`), JITVEND_STATE_FILE. It never prints the credentials: keep
 # CI_DEBUG_TRACE off in jobs that use it (shell tracing would show them).
@@ -41,6 +41,7 @@ else
   [ -z "${JITVEND_PROFILE:-}" ] || set -- "$@" --profile "$JITVEND_PROFILE"
   [ -z "${JITVEND_MANIFEST:-}" ] || set -- "$@" --manifest "$JITVEND_MANIFEST"
   [ -z "${JITVEND_DURATION:-}" ] || set -- "$@" --duration "$JITVEND_DURATION"
+  [ -z "${JITVEND_WINDOW:-}" ] || set -- "$@" --window "$JITVEND_WINDOW"
   if [ -n "${JITVEND_REASON:-}" ]; then
     set -- "$@" --reason "$JITVEND_REASON"
   elif [ -n "${JITVEND_PROFILE:-}" ]; then

@@ -4,13 +4,14 @@
  * for a job that is gone; an issued one is released (unless `release: false`), so its
  * credentials stop working now rather than at expiry. A job leaves nothing open.
  */
+import { rm } from 'node:fs/promises';
 import * as core from '@actions/core';
 import type { RequestView } from '../../cli/api-types.ts';
 import { ApiError, CliError } from '../../cli/errors.ts';
 import { sanitize } from '../../cli/format.ts';
 import { actionClient, actionIo, type WatchedClient } from './client.ts';
 import { readInputs } from './inputs.ts';
-import { STATE_REQUEST_ID } from './state.ts';
+import { STATE_PROFILE_DIR, STATE_REQUEST_ID } from './state.ts';
 
 /** The post step; a failure to end the request fails it (the credentials would stay valid). */
 export async function run(): Promise<void> {
@@ -24,7 +25,18 @@ export async function run(): Promise<void> {
           ? `${error.name}: ${error.message}`
           : String(error);
     core.setFailed(`jitvend: could not end the request: ${sanitize(message)}`);
+  } finally {
+    await removeProfile();
   }
+}
+
+/** The renewing profile's directory (its cache holds a session): gone with the job. */
+async function removeProfile(): Promise<void> {
+  const dir = core.getState(STATE_PROFILE_DIR);
+  if (!dir) return;
+  await rm(dir, { recursive: true, force: true }).catch((error: unknown) =>
+    core.warning(`jitvend: could not delete ${sanitize(dir)}: ${sanitize(String(error))}`),
+  );
 }
 
 async function endRequest(): Promise<void> {

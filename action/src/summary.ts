@@ -11,15 +11,22 @@ export interface SummaryInput {
   api: string;
   view: RequestView;
   expiration: string;
+  /** the window's end, when the action wrote a renewing profile (else one session was exported) */
+  renewedUntil?: string;
 }
 
-export function jobSummary({ api, view, expiration }: SummaryInput): string {
+export function jobSummary({ api, view, expiration, renewedUntil }: SummaryInput): string {
   const rows: Array<[string, string]> = [
     ['Request', code(view.id)],
     ['Profile', code(view.profile)],
     ['Status', escapeMarkdown(view.status)],
     ['Approval', approvalText(view)],
     ['Expires', escapeMarkdown(expiration)],
+    ...(renewedUntil
+      ? ([
+          ['Window', `renewed through the \`jitvend\` AWS profile until ${escapeMarkdown(renewedUntil)}`],
+        ] as Array<[string, string]>)
+      : []),
     ['Reason', escapeMarkdown(view.reason)],
     ['Requester', code(view.requester)],
     ['Look it up', lookUp(api, view.id)],

@@ -41,7 +41,7 @@ export function registerLint(
       const body = requestBodyFromManifest(manifest, {}, { reason: LINT_REASON });
       let preview: Awaited<ReturnType<ReturnType<CliContext['client']>['preview']>>;
       try {
-        preview = await sendBody(body, ctx, (b) => ctx.client().preview(b));
+        preview = await sendBody(body, (b) => ctx.client().preview(b));
       } catch (error) {
         if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 401)
           throw new CliError(`${sanitize(shown)}: refused by ${ctx.api}: ${error.message}`, ExitCode.api);

@@ -26,7 +26,7 @@ export function registerPreview(
     .action(async (options: PreviewOptions) => {
       const { io } = context();
       const body = await resolveRequestBody(options, context(), 'preview');
-      const preview = await sendBody(body, context(), (b) => context().client().preview(b));
+      const preview = await sendBody(body, (b) => context().client().preview(b));
       io.stdout.write(options.format === 'json' ? formatJson(preview) : formatPreview(preview));
       done(ExitCode.ok);
     });

@@ -3,7 +3,7 @@ import type { Permission, RequestBody } from '../api-types.ts';
 import { parseAllow, parseContextEntry, parseDuration } from '../args.ts';
 import type { CliContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { loadManifest, MANIFEST_FILE, requestBodyFromManifest, withWindowFallback } from '../manifest.ts';
+import { explainWindowRefusal, loadManifest, MANIFEST_FILE, requestBodyFromManifest } from '../manifest.ts';
 
 /** The options that make a request body, shared by `request` and `preview`. */
 export interface RequestBodyOptions {
@@ -12,6 +12,8 @@ export interface RequestBodyOptions {
   manifest?: string;
   allow: Permission[];
   duration?: number;
+  /** `--window`: how long one approval lasts (sent as windowSeconds) */
+  window?: number;
   reason?: string;
   context: Record<string, string>;
 }
@@ -56,6 +58,12 @@ export function addRequestBodyOptions(
       new Option(
         '--duration <duration>',
         "session length: 900, 900s, 15m, 1h, 1h30m (default: the profile's)",
+      ).argParser(commanderParser<number>((value) => parseDuration(value))),
+    )
+    .addOption(
+      new Option(
+        '--window <duration>',
+        "how long one approval lasts, renewed session by session inside it: 2h, 8h (default: one session; at most the profile's maxWindowSeconds)",
       ).argParser(commanderParser<number>((value) => parseDuration(value))),
     )
     .addOption(
@@ -105,6 +113,7 @@ export async function resolveRequestBody(
       ...(options.profile === undefined ? {} : { profile: options.profile }),
       permissions: options.allow,
       ...(options.duration === undefined ? {} : { durationSeconds: options.duration }),
+      ...(options.window === undefined ? {} : { windowSeconds: options.window }),
       ...(options.reason === undefined ? {} : { reason: options.reason }),
       context: options.context,
     },
@@ -112,15 +121,9 @@ export async function resolveRequestBody(
   );
 }
 
-/** Sends a body with `windowSeconds`, again without it (with a warning) to a server that has no windows. */
-export function sendBody<T>(
-  body: RequestBody,
-  context: CliContext,
-  send: (body: RequestBody) => Promise<T>,
-): Promise<T> {
-  return withWindowFallback(body, send, (message) =>
-    context.io.stderr.write(`jitvend: warning: ${message}\n`),
-  );
+/** Sends a body; a server without approval windows refusing `windowSeconds` gets a clear error naming it. */
+export function sendBody<T>(body: RequestBody, send: (body: RequestBody) => Promise<T>): Promise<T> {
+  return explainWindowRefusal(body, send);
 }
 
 export function requestBodyFrom(
@@ -133,6 +136,7 @@ export function requestBodyFrom(
     profile: options.profile,
     ...(options.allow.length ? { permissions: options.allow } : {}),
     ...(options.duration === undefined ? {} : { durationSeconds: options.duration }),
+    ...(options.window === undefined ? {} : { windowSeconds: options.window }),
     reason,
     ...(Object.keys(options.context).length ? { context: options.context } : {}),
   };

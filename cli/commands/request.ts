@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import type { ApiClient } from '../api-client.ts';
-import type { Credentials, RequestView } from '../api-types.ts';
+import type { Credentials, RequestBody, RequestView } from '../api-types.ts';
 import { parseDuration } from '../args.ts';
-import { cacheDir, cacheKey, readCachedCredentials, writeCachedCredentials } from '../cache.ts';
+import { type CachedCredentials, cacheDir, cacheKey, DEFAULT_REFRESH_BEFORE_MS } from '../cache.ts';
 import type { CliContext } from '../context.ts';
+import { credentialProcessCredentials } from '../credential-process.ts';
 import { ApiError, ExitCode, InterruptedError } from '../errors.ts';
 import {
   CREDENTIAL_FORMATS,
@@ -28,6 +29,10 @@ interface RequestOptions extends RequestBodyOptions {
   idempotencyKey?: string;
   waitTimeout?: number;
   cache: boolean;
+  /** credential-process: seconds; cached credentials are handed out while more than this remains */
+  refreshBefore?: number;
+  /** credential-process: where the cache lives (default $XDG_CACHE_HOME/jitvend) */
+  cacheDir?: string;
 }
 
 const CANCEL_ON_INTERRUPT_TIMEOUT_MS = 5_000;
@@ -65,56 +70,82 @@ export function registerRequest(
       ).argParser(commanderParser<number>((value) => parseDuration(value))),
     )
     .option('--no-cache', 'credential-process: always make a new request, ignore cached credentials')
+    .addOption(
+      new Option(
+        '--refresh-before <duration>',
+        'credential-process: hand out cached credentials only while more than this remains, then renew (default 10m; the AWS SDKs treat under 5m as expired)',
+      ).argParser(commanderParser<number>((value) => parseDuration(value))),
+    )
+    .option(
+      '--cache-dir <path>',
+      'credential-process: the cache directory (default $XDG_CACHE_HOME/jitvend, else ~/.cache/jitvend)',
+    )
     .action(async (options: RequestOptions) => done(await runRequest(options, context())));
 }
 
 export async function runRequest(options: RequestOptions, context: CliContext): Promise<number> {
   const { io } = context;
   const body = await resolveRequestBody(options, context);
-  const wait = options.wait || options.format === 'credential-process';
-  const cache =
-    options.format === 'credential-process' && options.cache
-      ? {
-          dir: cacheDir(io.env, io.homeDir),
-          key: cacheKey({
-            api: context.api,
-            profile: body.profile,
-            permissions: body.permissions,
-            durationSeconds: body.durationSeconds,
-          }),
-        }
-      : undefined;
-  if (cache) {
-    const cached = await readCachedCredentials(cache.dir, cache.key, io.now());
-    if (cached) {
-      io.stdout.write(formatCredentials(cached.credentials, options.format, cached.requestId));
-      return ExitCode.ok;
-    }
+  if (options.format === 'credential-process' && options.cache) {
+    const cache = {
+      dir: options.cacheDir ?? cacheDir(io.env, io.homeDir),
+      key: cacheKey({
+        api: context.api,
+        profile: body.profile,
+        permissions: body.permissions,
+        durationSeconds: body.durationSeconds,
+        windowSeconds: body.windowSeconds,
+      }),
+      refreshBeforeMs:
+        options.refreshBefore === undefined ? DEFAULT_REFRESH_BEFORE_MS : options.refreshBefore * 1000,
+    };
+    const entry = await credentialProcessCredentials(
+      cache,
+      () => context.client(),
+      () => requestAndWait(body, options, context),
+      io,
+    );
+    io.stdout.write(formatCredentials(entry.credentials, options.format, entry.requestId));
+    return ExitCode.ok;
   }
-
-  const client = context.client();
-  const idempotencyKey = options.idempotencyKey ?? randomUUID();
-  const created = await sendBody(body, context, (b) => client.createRequest(b, idempotencyKey));
-  io.stderr.write(
-    `jitvend: request ${sanitize(created.id)} created (profile ${sanitize(created.profile)})\n`,
-  );
-  if (!wait) {
+  if (!(options.wait || options.format === 'credential-process')) {
+    const created = await create(body, options, context);
     io.stdout.write(options.format === 'json' ? formatJson(created) : `${created.id}\n`);
     return ExitCode.ok;
   }
+  const made = await requestAndWait(body, options, context);
+  io.stdout.write(formatCredentials(made.credentials, options.format, made.requestId));
+  return ExitCode.ok;
+}
 
+async function create(body: RequestBody, options: RequestOptions, context: CliContext): Promise<RequestView> {
+  const client = context.client();
+  const idempotencyKey = options.idempotencyKey ?? randomUUID();
+  const created = await sendBody(body, (b) => client.createRequest(b, idempotencyKey));
+  context.io.stderr.write(
+    `jitvend: request ${sanitize(created.id)} created (profile ${sanitize(created.profile)})\n`,
+  );
+  return created;
+}
+
+/** Creates the request, waits until it is issued, fetches its credentials: what the cache keeps. */
+async function requestAndWait(
+  body: RequestBody,
+  options: RequestOptions,
+  context: CliContext,
+): Promise<CachedCredentials> {
+  const client = context.client();
+  const created = await create(body, options, context);
   const issued = await waitOrCancel(client, created, options, context);
   const credentials = await fetchCredentials(client, issued.id, context);
-  if (cache) {
-    await writeCachedCredentials(cache.dir, cache.key, { requestId: issued.id, credentials }).catch((error) =>
-      io.stderr.write(`jitvend: warning: could not cache the credentials: ${sanitize(String(error))}\n`),
-    );
-  }
-  io.stdout.write(formatCredentials(credentials, options.format, issued.id));
-  io.stderr.write(
-    `jitvend: credentials for request ${sanitize(issued.id)} valid until ${sanitize(credentials.expiration)}\n`,
+  const windowEnd = issued.windowEndsAt;
+  context.io.stderr.write(
+    `jitvend: credentials for request ${sanitize(issued.id)} valid until ${sanitize(credentials.expiration)}` +
+      (windowEnd && windowEnd > credentials.expiration
+        ? `; renew them until ${sanitize(windowEnd)} (jitvend renew ${sanitize(issued.id)})\n`
+        : '\n'),
   );
-  return ExitCode.ok;
+  return { requestId: issued.id, credentials, ...(windowEnd ? { windowEndsAt: windowEnd } : {}) };
 }
 
 /**

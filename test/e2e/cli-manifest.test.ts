@@ -121,11 +121,16 @@ describe('jitvend lint', () => {
     expect(stderr).toContain(`no .jitvend.yml in ${cwd} (give --manifest PATH)`);
   });
 
-  it('a window the server does not support yet: a warning, and the rest is checked', async () => {
+  it('a window is sent as windowSeconds and judged by the server (orders-it allows 4 hours)', async () => {
     const cwd = await checkout('window', `${GOOD}\nwindow: 2h\n`);
-    const { code, stderr } = await jitvend(['lint', '--format', 'json'], cwd, { REPO: 'acme/orders' });
-    expect(code).toBe(0);
-    expect(stderr).toContain('window (7200s) ignored');
+    const fits = await jitvend(['lint', '--format', 'json'], cwd, { REPO: 'acme/orders' });
+    expect(fits.code, fits.stderr).toBe(0);
+    expect(fits.stderr).not.toContain('warning');
+    const longer = await checkout('window-5h', `${GOOD}\nwindow: 5h\n`);
+    const tooLong = await jitvend(['lint', '--format', 'json'], longer, { REPO: 'acme/orders' });
+    expect(tooLong.code).not.toBe(0);
+    expect(tooLong.stderr).toContain('windowSeconds');
+    expect(tooLong.stderr).not.toContain('does not accept windowSeconds');
   });
 });
 

@@ -6,15 +6,16 @@
  * GitHub's protocol (it mints GitHub-shaped tokens from the local issuer); then the post step
  * (`action/dist/post.mjs`) with the saved state as `STATE_<name>`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, useLocalStack } from '../helpers/in-process-stack.ts';
 
@@ -23,7 +24,9 @@ const action = (step: 'main' | 'post') => join(repoRoot, 'action', 'dist', `${st
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const SECRET_NAMES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
 
-const ctx = useLocalStack({ waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
+/** The stack's clock, real time moved forward by tests (renewals are allowed once a minute). */
+const clock = { aheadMs: 0, now: () => new Date(Date.now() + clock.aheadMs) };
+const ctx = useLocalStack({ clock, waitTimeOverrides: { WaitUntilExpiry: 600_000 } });
 
 /** GitHub-shaped claims of one job (repository, ref, actor, run). */
 function githubClaims(ref: string, actor = 'carol'): Record<string, unknown> {
@@ -206,6 +209,11 @@ async function statusOf(id: string): Promise<string> {
   return body.status as string;
 }
 
+/** A credential_process line as the AWS CLI splits it (words, or double-quoted words). */
+function splitCommandLine(line: string): string[] {
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+}
+
 /** Every line of the log that holds a secret value must be the `::add-mask::` command for it. */
 function expectOnlyMasked(log: string, secrets: string[]): void {
   for (const secret of secrets) {
@@ -375,7 +383,7 @@ describe('the GitHub Action (bundled, run as the runner runs it)', () => {
     }
   });
 
-  it('release: false leaves the issued request open; a window is refused by this server with a warning', async () => {
+  it('release: false leaves the issued request open', async () => {
     oidc.claims = githubClaims('refs/heads/main');
     const job = await newJob({
       profile: 'orders-it',
@@ -383,17 +391,106 @@ describe('the GitHub Action (bundled, run as the runner runs it)', () => {
       reason: 'keep it',
       release: 'false',
       duration: '15m',
-      window: '2h',
     });
     try {
       const main = await runStep(job, 'main');
       expect(main.code, main.stdout).toBe(0);
-      expect(main.stdout).toMatch(/::warning::jitvend: this jitvend server does not take windowSeconds yet/);
+      expect(main.stdout).not.toContain('::warning::');
       const id = readCommandFile(job.files.GITHUB_OUTPUT)['request-id']!;
       const post = await runStep(job, 'post', stateEnv(job));
       expect(post.code).toBe(0);
       expect(post.stdout).toContain('(release: false)');
       expect(await statusOf(id)).toBe('issued');
+    } finally {
+      await rm(job.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a window longer than the session: a 0600 config profile whose credential_process hands out, then renews, the same request', async () => {
+    oidc.claims = githubClaims('refs/heads/main');
+    const job = await newJob({
+      profile: 'orders-it',
+      allow: `dynamodb:GetItem=${TABLE}`,
+      reason: 'long suite',
+      duration: '15m',
+      window: '2h',
+    });
+    const runnerTemp = join(job.dir, '_temp');
+    await mkdir(runnerTemp);
+    try {
+      const main = await runStep(job, 'main', { RUNNER_TEMP: runnerTemp });
+      expect(main.code, main.stdout).toBe(0);
+      const exported = readCommandFile(job.files.GITHUB_ENV);
+      // keys in the environment would win over the profile in every SDK: none exported
+      for (const name of [...SECRET_NAMES, 'AWS_CREDENTIAL_EXPIRATION'])
+        expect(exported).not.toHaveProperty(name);
+      expect(exported.AWS_PROFILE).toBe('jitvend');
+      const configFile = exported.AWS_CONFIG_FILE!;
+      expect(configFile.startsWith(`${runnerTemp}/jitvend-`)).toBe(true);
+      expect((await stat(configFile)).mode & 0o777).toBe(0o600);
+      expect((await stat(dirname(configFile))).mode & 0o777).toBe(0o700);
+      const outputs = readCommandFile(job.files.GITHUB_OUTPUT);
+      const id = outputs['request-id']!;
+      expect(outputs['config-file']).toBe(configFile);
+      const view = (await api(ctx.stack, 'GET', `/requests/${id}`, await person('alice'))).body;
+      expect(view).toMatchObject({ status: 'issued', durationSeconds: 900, windowSeconds: 7200 });
+      expect(outputs['window-ends-at']).toBe(view.windowEndsAt);
+      const summary = await readFile(job.files.GITHUB_STEP_SUMMARY, 'utf8');
+      expect(summary).toContain(
+        `| Window | renewed through the \`jitvend\` AWS profile until ${view.windowEndsAt} |`,
+      );
+
+      const config = await readFile(configFile, 'utf8');
+      expect(config).toContain('[profile jitvend]\n');
+      const command = /^credential_process = (.+)$/m.exec(config)?.[1];
+      expect(command).toContain(join(repoRoot, 'action', 'dist', 'jitvend.mjs'));
+      expect(command).toContain('--format credential-process');
+      // nothing in the directory holds the job's OIDC token request secret
+      expect(config).not.toContain(oidc.requestToken);
+
+      // as an SDK runs it in a later step: the job's OIDC request variables, nothing of the action's
+      const credentialProcess = async (...extra: string[]) => {
+        const [file, ...args] = splitCommandLine(command!);
+        const { stdout, stderr } = await promisify(execFile)(file!, [...args, ...extra], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: job.dir,
+            ACTIONS_ID_TOKEN_REQUEST_URL: oidc.url,
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+          },
+        });
+        expect(stdout.trim().split('\n')).toHaveLength(1);
+        return { document: JSON.parse(stdout) as Record<string, string | number>, stderr };
+      };
+      const tokensBefore = oidc.audiences.length;
+      const first = await credentialProcess();
+      // the first session, from the cache the action seeded: no token asked, nothing requested
+      expect(first.document).toMatchObject({ Version: 1 });
+      expect(first.stderr).toBe('');
+      expect(oidc.audiences.length).toBe(tokensBefore);
+      expectOnlyMasked(main.stdout, [
+        first.document.AccessKeyId as string,
+        first.document.SecretAccessKey as string,
+      ]);
+
+      // within a minute of the delivery the API refuses a renewal (429): the session still serves
+      const early = await credentialProcess('--refresh-before', '1h');
+      expect(early.document.AccessKeyId).toBe(first.document.AccessKeyId);
+      expect(early.stderr).toContain('(HTTP 429): the cached session is handed out');
+
+      // a minute later: 15 minutes left is less than the hour asked to remain, renewed, the same request
+      clock.aheadMs += 61_000;
+      const renewed = await credentialProcess('--refresh-before', '1h');
+      expect(renewed.stderr).toContain(`request ${id} renewed`);
+      expect(renewed.document.AccessKeyId).not.toBe(first.document.AccessKeyId);
+      expect(oidc.audiences.length).toBeGreaterThan(tokensBefore);
+      const audit = (await api(ctx.stack, 'GET', `/requests/${id}/audit`, await person('alice'))).body;
+      expect(JSON.stringify(audit)).toContain('credentials_renewed');
+
+      const post = await runStep(job, 'post', stateEnv(job));
+      expect(post.code, post.stdout).toBe(0);
+      expect(await statusOf(id)).toBe('released');
+      await expect(stat(dirname(configFile))).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await rm(job.dir, { recursive: true, force: true });
     }

@@ -29,6 +29,7 @@ profiles:
     roleArn: arn:aws:iam::123456789012:role/jitvend-orders-it
     maxDurationSeconds: 3600
     defaultDurationSeconds: 900
+    maxWindowSeconds: 14400
     requesters:
       - { project_path: "acme/orders" }
     allow:
@@ -42,7 +43,10 @@ profiles:
       timeoutSeconds: 1800
 `;
 
+/** The stack's clock: real time, moved forward past the API's one-renewal-a-minute rule. */
+const clock = { aheadMs: 0, now: () => new Date(Date.now() + clock.aheadMs) };
 const ctx = useLocalStack({
+  clock,
   config: parseConfig(CONFIG, 'gitlab-component.test.yaml'),
   waitTimeOverrides: { WaitUntilExpiry: 600_000 },
 });
@@ -99,7 +103,11 @@ interface Shell {
  * job's own lines, in one `sh -e` (GitLab's shells run with errexit).
  */
 function runShell(step: 'request' | 'end', env: Record<string, string>, after = ''): Promise<Shell> {
-  const text = `JITVEND_CI_STEP=${step}\n${script}${after}`;
+  return runLines(env, `JITVEND_CI_STEP=${step}\n${script}${after}`);
+}
+
+/** Lines of a job's own script, in `sh -e`, with the job's environment. */
+function runLines(env: Record<string, string>, text: string): Promise<Shell> {
   return new Promise((resolve) => {
     const child = spawn('sh', ['-e', '-c', text], {
       cwd: work,
@@ -183,6 +191,42 @@ describe('the GitLab component script', () => {
     const after = await runShell('end', env);
     expect(after.code, after.log).toBe(0);
     expect(after.log).toContain(`jitvend: request ${id} released`);
+    expect((await requestView(id)).status).toBe('released');
+  });
+
+  it('window: the approval lasts 2 hours, and the job renews its session with jitvend renew', async () => {
+    const env = jobEnv(await gitlabToken('main'), '506', {
+      JITVEND_PROFILE: 'orders-gitlab',
+      JITVEND_ALLOW: `dynamodb:GetItem=${TABLE}`,
+      JITVEND_DURATION: '15m',
+      JITVEND_WINDOW: '2h',
+    });
+    const job = await runShell('request', env);
+    expect(job.code, job.log).toBe(0);
+    const id = (await readFile(stateFile('506'), 'utf8')).trim();
+    expect(await requestView(id)).toMatchObject({
+      status: 'issued',
+      durationSeconds: 900,
+      windowSeconds: 7200,
+    });
+
+    // a later line of the job's script, a minute on (the API allows one renewal a minute)
+    clock.aheadMs += 61_000;
+    const seen = join(work, 'renewed.env');
+    const renew = await runLines(
+      env,
+      `eval "$(JITVEND_TOKEN=$JITVEND_ID_TOKEN $JITVEND_CLI --api "$JITVEND_API" renew "${id}")"\n` +
+        `printf '%s\\n' "$AWS_ACCESS_KEY_ID" "$JITVEND_REQUEST_ID" > '${seen}'\n`,
+    );
+    expect(renew.code, renew.log).toBe(0);
+    expect(renew.log).toContain(`jitvend: request ${id} renewed: new session valid until`);
+    const [accessKeyId, requestId] = (await readFile(seen, 'utf8')).split('\n');
+    expect(accessKeyId).toMatch(/^\S{16,}$/);
+    expect(renew.log).not.toContain(accessKeyId);
+    expect(requestId).toBe(id);
+
+    const after = await runShell('end', env);
+    expect(after.code, after.log).toBe(0);
     expect((await requestView(id)).status).toBe('released');
   });
 
@@ -289,6 +333,7 @@ describe('the GitLab component template', () => {
       'manifest',
       'allow',
       'duration',
+      'window',
       'reason',
       'wait-timeout',
       'release',

@@ -253,6 +253,8 @@ describe('the local stack, end to end', () => {
         Statement: [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: TABLE }],
       },
       durationSeconds: 900,
+      // no window asked: the approval lasts one session
+      windowSeconds: 900,
       approval: { route: 'auto', rule: 0 },
     });
     const after = await call('GET', '/requests', { token: pipeline });

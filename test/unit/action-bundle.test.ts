@@ -71,6 +71,11 @@ describe('the committed action bundle', () => {
     expect(manifest.inputs.api?.required).toBe(true);
     expect(manifest.inputs.audience?.default).toBe('jitvend');
     expect(manifest.inputs.release?.default).toBe('true');
-    expect(Object.keys(manifest.outputs)).toEqual(['request-id', 'expiration']);
+    expect(Object.keys(manifest.outputs)).toEqual([
+      'request-id',
+      'expiration',
+      'config-file',
+      'window-ends-at',
+    ]);
   });
 });

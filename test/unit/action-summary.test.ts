@@ -27,6 +27,16 @@ describe('action job summary', () => {
     expect(md).toContain('| Expires | 2026-11-29T20:15:00.000Z |');
     expect(md).toContain('[request page](http://127.0.0.1:8787/?request=req-1)');
     expect(md).toContain('```json\n{\n  "Version": "2012-10-17"');
+    expect(md).not.toContain('| Window |');
+  });
+
+  it('a renewing profile written: until when it renews; one session exported: no such row', () => {
+    const windowed = { ...view, windowSeconds: 7200, windowEndsAt: '2026-11-29T22:00:00.000Z' };
+    const input = { api: 'http://127.0.0.1:8787', view: windowed, expiration: '2026-11-29T20:15:00.000Z' };
+    expect(jobSummary({ ...input, renewedUntil: '2026-11-29T22:00:00.000Z' })).toContain(
+      '| Window | renewed through the `jitvend` AWS profile until 2026-11-29T22:00:00.000Z |',
+    );
+    expect(jobSummary(input)).not.toContain('| Window |');
   });
 
   it('shows what requesters wrote as text: no HTML, links, emphasis or extra table cells', () => {

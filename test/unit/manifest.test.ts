@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the manifest's ${VAR} syntax is the subject of these tests
 /**
  * The repository manifest (.jitvend.yml): parsing, ${VAR} substitution, errors with file,
- * line and field, the lookup, flags over fields, and the window fallback.
+ * line and field, the lookup, flags over fields, and a server that refuses windows.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, ExitCode } from '../../cli/errors.ts';
 import {
+  explainWindowRefusal,
   loadManifest,
   ManifestError,
   parseManifest,
   requestBodyFromManifest,
   substitute,
-  withWindowFallback,
 } from '../../cli/manifest.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
@@ -319,36 +319,43 @@ describe('requestBodyFromManifest', () => {
   });
 });
 
-describe('withWindowFallback', () => {
+describe('explainWindowRefusal', () => {
   const body = { profile: 'p', reason: 'r', windowSeconds: 7200 };
 
-  it('sends again without windowSeconds, with a warning, when the server refuses that field', async () => {
-    const sent: unknown[] = [];
-    const warnings: string[] = [];
-    const result = await withWindowFallback(
-      body,
-      async (b) => {
+  it.each(['body: windowSeconds: unknown field "windowSeconds"', 'body: unrecognized key "windowSeconds"'])(
+    'a server that refuses windowSeconds (%s): a clear error naming the field, never a silent resend',
+    async (detail) => {
+      const sent: unknown[] = [];
+      const refusal = explainWindowRefusal(body, async (b) => {
         sent.push(b);
-        if ('windowSeconds' in b)
-          throw new ApiError(400, 'Bad Request', 'body: unrecognized key "windowSeconds"', undefined);
-        return 'ok';
-      },
-      (w) => warnings.push(w),
-    );
-    expect(result).toBe('ok');
-    expect(sent).toEqual([body, { profile: 'p', reason: 'r' }]);
-    expect(warnings).toEqual([expect.stringContaining('window (7200s) ignored')]);
-  });
+        throw new ApiError(400, 'Bad Request', detail, undefined);
+      });
+      await expect(refusal).rejects.toThrow(
+        /^this jitvend server does not accept windowSeconds \(window 7200s\): it has no approval windows/,
+      );
+      await expect(refusal).rejects.toMatchObject({ exitCode: ExitCode.api });
+      expect(sent).toEqual([body]);
+    },
+  );
 
-  it('passes any other refusal through, and sends a body without a window once', async () => {
+  it('passes the answer and any other refusal through', async () => {
+    expect(await explainWindowRefusal(body, async () => 'ok')).toBe('ok');
     const refusal = new ApiError(403, 'Forbidden', 'outside the guardrails', undefined);
-    let calls = 0;
     const send = async () => {
-      calls++;
       throw refusal;
     };
-    await expect(withWindowFallback(body, send, () => {})).rejects.toBe(refusal);
-    await expect(withWindowFallback({ profile: 'p', reason: 'r' }, send, () => {})).rejects.toBe(refusal);
-    expect(calls).toBe(2);
+    await expect(explainWindowRefusal(body, send)).rejects.toBe(refusal);
+    // the server knows windows and refuses this one's length: its own message stands
+    const noWindow = new ApiError(
+      400,
+      'Bad Request',
+      'windowSeconds: 7200 is above the profile maxWindowSeconds 3600',
+      undefined,
+    );
+    await expect(
+      explainWindowRefusal({ profile: 'p', reason: 'r' }, async () => {
+        throw noWindow;
+      }),
+    ).rejects.toBe(noWindow);
   });
 });

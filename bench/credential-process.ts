@@ -1,0 +1,111 @@
+/**
+ * `npm run bench`, credential_process: what an AWS SDK waits for each time it calls
+ * `jitvend request ... --format credential-process` and the cache answers (a hit), next to
+ * `node -e 0` (Node starting and doing nothing), run in turn so the machine's load weighs on
+ * both alike. Target: a hit within 1.3 × `node -e 0` (docs/cli.md).
+ *
+ * The hit runs the built CLI (dist/cli/jitvend.mjs, `npm ci` builds it) against a cache seeded
+ * with a session valid for an hour, and an API URL where nothing listens: a hit calls nothing,
+ * so any API call would fail the run.
+ * Usage: tsx bench/credential-process.ts [--runs N]   (default 30)
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { cacheKey, writeCachedCredentials } from '../cli/cache.ts';
+
+const TARGET_RATIO = 1.3;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist', 'cli', 'jitvend.mjs');
+const API = 'http://127.0.0.1:9';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 3) throw new Error(`--runs must be an integer ≥ 3, got ${values.runs}`);
+if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build:cli`);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function timed(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; stdout: string }> {
+  const started = performance.now();
+  const { stdout } = await promisify(execFile)(process.execPath, args, { env });
+  return { ms: performance.now() - started, stdout };
+}
+
+const home = await mkdtemp(join(tmpdir(), 'jitvend-bench-cp-'));
+try {
+  const permissions = [
+    {
+      actions: ['dynamodb:GetItem'],
+      resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users'],
+    },
+  ];
+  await writeCachedCredentials(
+    join(home, 'jitvend'),
+    cacheKey({ api: API, profile: 'orders-it', permissions, durationSeconds: 3600, windowSeconds: 14_400 }),
+    {
+      requestId: 'bench-request',
+      credentials: {
+        accessKeyId: 'ASIABENCHEXAMPLE',
+        secretAccessKey: 'bench-secret',
+        sessionToken: 'bench-session-token',
+        expiration: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+      windowEndsAt: new Date(Date.now() + 14_400_000).toISOString(),
+    },
+  );
+  const hitArgs = [
+    cli,
+    '--api',
+    API,
+    'request',
+    '--profile',
+    'orders-it',
+    '--allow',
+    `dynamodb:GetItem=${permissions[0]!.resources[0]}`,
+    '--duration',
+    '1h',
+    '--window',
+    '4h',
+    '--reason',
+    'bench',
+    '--format',
+    'credential-process',
+  ];
+  const env = { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: home };
+  // the floor of any ESM executable (the bin is .mjs): Node starting its ES module loader, then nothing
+  const emptyModule = join(home, 'empty.mjs');
+  await writeFile(emptyModule, '');
+  const first = await timed(hitArgs, env);
+  if (!first.stdout.includes('ASIABENCHEXAMPLE')) throw new Error(`not a cache hit: ${first.stdout}`);
+  await timed(['-e', '0'], env);
+
+  const hit: number[] = [];
+  const bare: number[] = [];
+  const esm: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    bare.push((await timed(['-e', '0'], env)).ms);
+    esm.push((await timed([emptyModule], env)).ms);
+    hit.push((await timed(hitArgs, env)).ms);
+  }
+  const ratio = median(hit) / median(bare);
+  console.log(`credential_process cache hit (${runs} runs each, in turn)`);
+  console.log(`  node -e 0                         median ${median(bare).toFixed(1)} ms`);
+  console.log(
+    `  node empty.mjs (ESM floor)        median ${median(esm).toFixed(1)} ms (${(median(esm) / median(bare)).toFixed(2)} ×)`,
+  );
+  console.log(`  jitvend request ... (cache hit)   median ${median(hit).toFixed(1)} ms`);
+  console.log(
+    `  ratio ${ratio.toFixed(2)} × (target ≤ ${TARGET_RATIO}: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'})`,
+  );
+} finally {
+  await rm(home, { recursive: true, force: true });
+}

@@ -1,0 +1,45 @@
+// The jitvend CLI as one executable ESM file, shared by scripts/build-cli.mjs (dist/cli/jitvend.mjs,
+// package.json "bin") and scripts/build-action.mjs (action/dist/jitvend.mjs, the renewing
+// profile's credential_process). Two passes: the whole CLI (cli/process-main.ts) bundled as
+// CommonJS text (gzipped), then the entry (cli/jitvend.ts: the credential_process cache hit) with that
+// text as the constant JITVEND_FULL_CLI, compiled only when the hit cannot answer. A hit then
+// parses a few kilobytes instead of the whole CLI (bench/credential-process.ts). The CommonJS
+// part gets `require` from createRequire when it is compiled (commander requires node: built-ins).
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+/** Bundles the CLI to `outfile`; `esbuild` is the imported module, `banner` what goes first. */
+export async function bundleCli(esbuild, { root, outfile, version, banner, legalComments }) {
+  const common = {
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    charset: 'utf8',
+    logLevel: 'warning',
+  };
+  const full = await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'cli', 'process-main.ts')],
+    format: 'cjs',
+    legalComments: 'none',
+    define: { JITVEND_VERSION: JSON.stringify(version) },
+    write: false,
+  });
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'cli', 'jitvend.ts')],
+    outfile,
+    format: 'esm',
+    legalComments,
+    banner: { js: banner },
+    define: {
+      JITVEND_VERSION: JSON.stringify(version),
+      // gzip level 9 output is a function of the input alone: the committed bundle stays reproducible
+      JITVEND_FULL_CLI: JSON.stringify(
+        gzipSync(full.outputFiles[0].contents, { level: 9 }).toString('base64'),
+      ),
+    },
+  });
+}
