@@ -19,6 +19,8 @@ export function approverPeople(
 export interface RouteFacts {
   claims: Record<string, unknown>;
   durationSeconds: number;
+  /** how long the approval lasts (the window of renewed sessions); default durationSeconds */
+  windowSeconds?: number;
   /** every requested action is Read or List in the IAM catalogue */
   readOnly: boolean;
 }
@@ -28,7 +30,9 @@ export function ruleHolds(rule: AutoApproveRule, facts: RouteFacts): boolean {
   if (rule.readOnly === true && !facts.readOnly) return false;
   if (rule.readOnly === false && facts.readOnly) return false;
   if (rule.claims && !matchesClaims(rule.claims, facts.claims)) return false;
-  if (rule.maxDurationSeconds !== undefined && facts.durationSeconds > rule.maxDurationSeconds) return false;
+  // a rule's maxDurationSeconds bounds how long access lasts without people: the window too
+  const lasts = Math.max(facts.durationSeconds, facts.windowSeconds ?? facts.durationSeconds);
+  if (rule.maxDurationSeconds !== undefined && lasts > rule.maxDurationSeconds) return false;
   return true;
 }
 

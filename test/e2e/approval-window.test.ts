@@ -4,13 +4,9 @@
  * workflow definition runs with the real steps on virtual time (test/helpers/
  * virtual-time-workflow.ts): no real 2-hour wait. Then the attacks on renew and on the window.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, useLocalStack } from '../helpers/in-process-stack.ts';
-import {
-  installVirtualTimeWorkflow,
-  stillClock,
-  type VirtualTimeWorkflow,
-} from '../helpers/virtual-time-workflow.ts';
+import { describe, expect, it } from 'vitest';
+import { api } from '../helpers/in-process-stack.ts';
+import { useVirtualTimeStack } from '../helpers/virtual-time-workflow.ts';
 
 const GITHUB = 'https://token.actions.githubusercontent.com';
 const ROLE = 'arn:aws:iam::123456789012:role/jitvend-orders-it';
@@ -25,15 +21,7 @@ const PIPELINE = {
 const OTHER_PIPELINE = { ...PIPELINE, sub: 'repo:acme/orders:ref:refs/heads/other', ref: 'refs/heads/other' };
 const MINUTE = 60_000;
 
-const clock = stillClock();
-const ctx = useLocalStack({ clock });
-let workflow: VirtualTimeWorkflow;
-beforeAll(() => {
-  workflow = installVirtualTimeWorkflow(ctx.stack, clock);
-});
-afterAll(async () => {
-  await workflow?.stop();
-});
+const { ctx, clock, workflow: virtual } = useVirtualTimeStack();
 
 const tokens = {
   pipeline: () => ctx.stack.oidc.sign(PIPELINE),
@@ -78,7 +66,7 @@ async function approvedAndIssued(windowSeconds = 7200): Promise<Record<string, u
     await new Promise((resolve) => setTimeout(resolve, 10));
   const decided = await as('alice', 'POST', `/requests/${id}/decision`, { decision: 'approve' });
   expect(decided.status).toBe(200);
-  await workflow.issued(id);
+  await virtual().issued(id);
   return (await as('pipeline', 'GET', `/requests/${id}`)).body;
 }
 
@@ -134,9 +122,9 @@ describe('a 2-hour approval window with a human approval', () => {
     expect(late.status).toBe(410);
     expect(late.body.detail).toContain('make a new request');
 
-    workflow.release(id);
-    await workflow.runner.idle();
-    expect(workflow.expireCalls.filter((c) => c.requestId === id)).toEqual([
+    virtual().release(id);
+    await virtual().runner.idle();
+    expect(virtual().expireCalls.filter((c) => c.requestId === id)).toEqual([
       { requestId: id, at: windowEndsAt },
     ]);
     const ended = (await as('pipeline', 'GET', `/requests/${id}`)).body;
@@ -169,8 +157,8 @@ describe('attacks on renew', () => {
     }
     expect(ctx.stack.sts.sessions().filter((s) => s.sourceIdentity === `jitvend-${id}`)).toHaveLength(1);
     expect((await renew('pipeline', id)).status).toBe(200);
-    workflow.release(id);
-    await workflow.runner.idle();
+    virtual().release(id);
+    await virtual().runner.idle();
   });
 
   it('twice within a minute: 429 with Retry-After, then 200 a minute later', async () => {
@@ -185,8 +173,8 @@ describe('attacks on renew', () => {
     expect(again.body).toMatchObject({ status: 429, title: 'Too Many Requests', retryAfterSeconds: 40 });
     moveTo(issued.issuedAt as string, 3 * MINUTE);
     expect((await renew('pipeline', id)).status).toBe(200);
-    workflow.release(id);
-    await workflow.runner.idle();
+    virtual().release(id);
+    await virtual().runner.idle();
   });
 
   it.each([
@@ -207,8 +195,8 @@ describe('attacks on renew', () => {
       // the session renewed before the end is denied until its own expiry
       const lastExpiry = Date.parse(renewed.body.expiration as string);
       expect(ctx.stack.iam.isDenied(ROLE, `jitvend-${id}`, new Date(lastExpiry - 1000))).toBe(true);
-      workflow.release(id);
-      await workflow.runner.idle();
+      virtual().release(id);
+      await virtual().runner.idle();
     },
   );
 

@@ -6,11 +6,13 @@
  * it. The issue step holds after issuing (its request already issued) until the test opens
  * its gate, so a test can act inside the approval window: deliver, renew, revoke, release.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { localWorkflowDefinition } from '../../infra/workflow-definition.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { LocalWorkflowRunner } from '../../local/workflow-runner.ts';
 import { workflowSteps } from '../../shared/domain/use-cases/workflow-steps.ts';
 import type { WorkflowSteps } from '../../shared/domain/workflow-contract.ts';
+import { type StackHandle, useLocalStack } from './in-process-stack.ts';
 
 /** A clock that stands still until moved: every instant a test asserts is exact. */
 export interface StillClock {
@@ -18,7 +20,7 @@ export interface StillClock {
   now(): Date;
 }
 
-export function stillClock(start = Date.now()): StillClock {
+function stillClock(start = Date.now()): StillClock {
   const clock: StillClock = { ms: start, now: () => new Date(clock.ms) };
   return clock;
 }
@@ -34,7 +36,7 @@ export interface VirtualTimeWorkflow {
   stop(): Promise<void>;
 }
 
-export function installVirtualTimeWorkflow(stack: LocalStack, clock: StillClock): VirtualTimeWorkflow {
+function installVirtualTimeWorkflow(stack: LocalStack, clock: StillClock): VirtualTimeWorkflow {
   const real = workflowSteps(stack.runtime);
   const definition = localWorkflowDefinition();
   const statesOf = (type: string) =>
@@ -92,6 +94,34 @@ export function installVirtualTimeWorkflow(stack: LocalStack, clock: StillClock)
     async stop() {
       for (const open of gates.values()) open();
       await runner.stop();
+    },
+  };
+}
+
+/**
+ * One in-process local stack for the test file on a still clock, its workflow run on virtual
+ * time (installed in beforeAll, stopped in afterAll before the stack).
+ */
+export function useVirtualTimeStack(): {
+  ctx: StackHandle;
+  clock: StillClock;
+  workflow: () => VirtualTimeWorkflow;
+} {
+  const clock = stillClock();
+  const ctx = useLocalStack({ clock });
+  let workflow: VirtualTimeWorkflow | undefined;
+  beforeAll(() => {
+    workflow = installVirtualTimeWorkflow(ctx.stack, clock);
+  });
+  afterAll(async () => {
+    await workflow?.stop();
+  });
+  return {
+    ctx,
+    clock,
+    workflow: () => {
+      if (!workflow) throw new Error('the virtual-time workflow is installed in beforeAll');
+      return workflow;
     },
   };
 }

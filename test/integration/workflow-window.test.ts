@@ -7,14 +7,10 @@
  * the issue step holds (its request already issued): deliveries, renewals, a revocation. The
  * clock stands still otherwise, so every instant is exact.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { denyUntil } from '../../shared/domain/revocation.ts';
-import { api, useLocalStack } from '../helpers/in-process-stack.ts';
-import {
-  installVirtualTimeWorkflow,
-  stillClock,
-  type VirtualTimeWorkflow,
-} from '../helpers/virtual-time-workflow.ts';
+import { api } from '../helpers/in-process-stack.ts';
+import { useVirtualTimeStack } from '../helpers/virtual-time-workflow.ts';
 
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const ROLE = 'arn:aws:iam::123456789012:role/jitvend-orders-it';
@@ -25,16 +21,8 @@ const MAIN = {
 };
 const MINUTE = 60_000;
 
-const clock = stillClock();
-const ctx = useLocalStack({ clock });
-let workflow: VirtualTimeWorkflow;
-beforeAll(() => {
-  workflow = installVirtualTimeWorkflow(ctx.stack, clock);
-});
-afterAll(async () => {
-  await workflow?.stop();
-});
-const expireCallsOf = (id: string) => workflow.expireCalls.filter((c) => c.requestId === id);
+const { ctx, clock, workflow: virtual } = useVirtualTimeStack();
+const expireCallsOf = (id: string) => virtual().expireCalls.filter((c) => c.requestId === id);
 
 const pipeline = () => ctx.stack.oidc.sign(MAIN);
 const call = async (method: string, path: string, body?: unknown) =>
@@ -54,7 +42,7 @@ async function issuedRequest(windowSeconds: number): Promise<Record<string, unkn
   });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
-  await workflow.issued(id);
+  await virtual().issued(id);
   return (await call('GET', `/requests/${id}`)).body;
 }
 
@@ -83,8 +71,8 @@ describe('the definition run locally through an approval window', () => {
       expiresAt: expiration,
     });
 
-    workflow.release(id);
-    await workflow.runner.idle();
+    virtual().release(id);
+    await virtual().runner.idle();
     const calls = expireCallsOf(id);
     // Expire ran once, at the window's end, not at either session's expiry
     expect(calls).toEqual([{ requestId: id, at: issued.windowEndsAt }]);
@@ -132,8 +120,8 @@ describe('the definition run locally through an approval window', () => {
     expect(ctx.stack.iam.isDenied(ROLE, sourceIdentity, new Date(Date.parse(until) - 1000))).toBe(true);
     expect(ctx.stack.iam.isDenied(ROLE, sourceIdentity, new Date(until))).toBe(false);
 
-    workflow.release(id);
-    await workflow.runner.idle();
+    virtual().release(id);
+    await virtual().runner.idle();
     // at the window's end the deny still holds (the renewed session lives 4 more minutes):
     // Expire asks to be woken when it lapses, then removes it
     expect(expireCallsOf(id)).toEqual([

@@ -188,4 +188,16 @@ describe('approval route', () => {
   ] as const)('%s', (_, claims, durationSeconds, readOnly, expected) => {
     expect(approvalRouteFor(config, profile, { claims, durationSeconds, readOnly })).toMatchObject(expected);
   });
+
+  it.each([
+    ['a one-session window → rule 1', 900, { kind: 'auto', rule: 1 }],
+    [
+      'a short session in a longer window → people (the rule bounds how long access lasts)',
+      7200,
+      { kind: 'human' },
+    ],
+  ] as const)('%s', (_, windowSeconds, expected) => {
+    const facts = { claims: { environment: 'ci' }, durationSeconds: 900, windowSeconds, readOnly: false };
+    expect(approvalRouteFor(config, profile, facts)).toMatchObject(expected);
+  });
 });

@@ -98,6 +98,7 @@ export function evaluateRequest(deps: Deps, principal: Principal, body: CreateRe
   const route = approvalRouteFor(deps.config, profile, {
     claims: principal.claims,
     durationSeconds,
+    windowSeconds,
     readOnly: isReadOnly(built.permissions),
   });
   return {
