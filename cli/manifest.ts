@@ -43,7 +43,7 @@ export interface Manifest {
   profile: string;
   permissions?: Permission[];
   durationSeconds?: number;
-  /** `window`: how long one approval lasts (sent as windowSeconds; see withWindowFallback) */
+  /** `window`: how long one approval lasts (sent as windowSeconds; see explainWindowRefusal) */
   windowSeconds?: number;
   reason?: string;
   context?: Record<string, string>;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the GitHub Action (action.yml) into the committed files action/dist/main.mjs,
-// action/dist/post.mjs and action/dist/jitvend.mjs (the CLI, for the renewing profile): GitHub runs them as they are, with no npm install. The output is a
+// action/dist/post.mjs and action/dist/jitvend.cjs (the CLI, for the renewing profile): GitHub runs them as they are, with no npm install. The output is a
 // function of the sources alone (no absolute paths, no timestamps), so a test can rebuild
 // to a temporary directory and compare bytes: test/unit/action-bundle.test.ts.
 // Usage: node scripts/build-action.mjs [--outdir path]
@@ -39,15 +39,16 @@ await esbuild.build({
   define: { JITVEND_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
 });
-// jitvend.mjs: the CLI, run by the renewing profile's credential_process (action/src/config-profile.ts)
+// jitvend.cjs: the CLI, run by the renewing profile's credential_process (action/src/config-profile.ts)
 await bundleCli(esbuild, {
   root,
-  outfile: join(outdir, 'jitvend.mjs'),
+  outfile: join(outdir, 'jitvend.cjs'),
   version,
   banner: '',
+  format: 'cjs',
   legalComments: 'eof',
 });
-for (const name of ['main.mjs', 'post.mjs', 'jitvend.mjs']) {
+for (const name of ['main.mjs', 'post.mjs', 'jitvend.cjs']) {
   const { size } = await stat(join(outdir, name));
   console.log(`built ${relative(process.cwd(), join(outdir, name))} (${(size / 1024).toFixed(1)} KiB)`);
 }

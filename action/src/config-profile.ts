@@ -1,6 +1,6 @@
 /**
  * For a window longer than one session (SPEC.md "GitHub Action"): an AWS config file whose
- * profile's `credential_process` runs the CLI bundled beside the action (action/dist/jitvend.mjs),
+ * profile's `credential_process` runs the CLI bundled beside the action (action/dist/jitvend.cjs),
  * with the request written as a manifest and a cache seeded with the first session. The AWS
  * SDKs and CLI then call it whenever the session nears its end: it hands out the cached session
  * while more than 10 minutes remain, renews the same request inside its window, and makes a new
@@ -38,7 +38,7 @@ export interface RenewingProfileInput {
   first: CachedCredentials;
   /** the node binary that runs the CLI (the runner's own: process.execPath) */
   node: string;
-  /** the CLI bundle (action/dist/jitvend.mjs) */
+  /** the CLI bundle (action/dist/jitvend.cjs) */
   cli: string;
 }
 

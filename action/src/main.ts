@@ -163,9 +163,9 @@ async function exportRenewingProfile(
   return true;
 }
 
-/** The CLI bundle committed beside this one (action/dist/jitvend.mjs). */
+/** The CLI bundle committed beside this one (action/dist/jitvend.cjs). */
 function bundledCli(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), 'jitvend.mjs');
+  return join(dirname(fileURLToPath(import.meta.url)), 'jitvend.cjs');
 }
 
 function fail(error: unknown): void {

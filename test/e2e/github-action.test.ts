@@ -443,7 +443,7 @@ describe('the GitHub Action (bundled, run as the runner runs it)', () => {
       const config = await readFile(configFile, 'utf8');
       expect(config).toContain('[profile jitvend]\n');
       const command = /^credential_process = (.+)$/m.exec(config)?.[1];
-      expect(command).toContain(join(repoRoot, 'action', 'dist', 'jitvend.mjs'));
+      expect(command).toContain(join(repoRoot, 'action', 'dist', 'jitvend.cjs'));
       expect(command).toContain('--format credential-process');
       // nothing in the directory holds the job's OIDC token request secret
       expect(config).not.toContain(oidc.requestToken);
