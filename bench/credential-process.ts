@@ -4,7 +4,7 @@
  * `node -e 0` (Node starting and doing nothing), run in turn so the machine's load weighs on
  * both alike. Target: a hit within 1.3 × `node -e 0` (docs/cli.md).
  *
- * The hit runs the built CLIs (dist/cli/jitvend.mjs, the npm bin, which `npm ci` builds; and
+ * The hit runs the built CLIs (dist/cli/jitvend.cjs, the npm bin, which `npm ci` builds; and
  * action/dist/jitvend.cjs, committed, which the GitHub Action's renewing profile runs) against a cache seeded
  * with a session valid for an hour, and an API URL where nothing listens: a hit calls nothing,
  * so any API call would fail the run.
@@ -21,7 +21,7 @@ import { cacheKey, writeCachedCredentials } from '../cli/cache.ts';
 
 const TARGET_RATIO = 1.3;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist', 'cli', 'jitvend.mjs');
+const cli = join(root, 'dist', 'cli', 'jitvend.cjs');
 const actionCli = join(root, 'action', 'dist', 'jitvend.cjs');
 const API = 'http://127.0.0.1:9';
 
@@ -109,11 +109,11 @@ try {
   console.log(`credential_process cache hit against node -e 0 (${runs} runs each, in turn)`);
   row('node -e 0', bare);
   row('node empty.mjs (the floor of any ES module bin)', esm);
-  row('dist/cli/jitvend.mjs (npm bin, ES module)', hit);
+  row('dist/cli/jitvend.cjs (npm bin, CommonJS)', hit);
   row("action/dist/jitvend.cjs (the Action's profile, CommonJS)", actionHit);
   const verdict = (values: number[]) => (ratio(values) <= TARGET_RATIO ? 'met' : 'NOT met');
   console.log(
-    `  target ≤ ${TARGET_RATIO} ×: ${verdict(actionHit)} by the Action's CommonJS bundle, ${verdict(hit)} by the ES module bin`,
+    `  target ≤ ${TARGET_RATIO} ×: ${verdict(hit)} by the npm bin, ${verdict(actionHit)} by the Action's bundle`,
   );
 } finally {
   await rm(home, { recursive: true, force: true });

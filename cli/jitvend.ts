@@ -1,5 +1,5 @@
 /**
- * The `jitvend` executable (bundled by scripts/cli-bundle.mjs to dist/cli/jitvend.mjs, and to
+ * The `jitvend` executable (bundled by scripts/cli-bundle.mjs to dist/cli/jitvend.cjs, and to
  * action/dist/jitvend.cjs for the GitHub Action's renewing profile).
  * A credential_process cache hit is answered first, by a module that loads next to nothing
  * (cli/fast-path.ts). Everything else runs the whole CLI (cli/process-main.ts). In the bundle

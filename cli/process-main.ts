@@ -7,6 +7,11 @@ import { processIo } from './io.ts';
 import { main } from './main.ts';
 
 export async function runProcess(): Promise<void> {
+  // `jitvend --help | head`: the reader went away; stop quietly, as Unix tools do (no stack trace)
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const interrupted = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

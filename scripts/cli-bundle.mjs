@@ -1,4 +1,4 @@
-// The jitvend CLI as one executable file, shared by scripts/build-cli.mjs (dist/cli/jitvend.mjs,
+// The jitvend CLI as one executable file, shared by scripts/build-cli.mjs (dist/cli/jitvend.cjs,
 // package.json "bin", an ES module) and scripts/build-action.mjs (action/dist/jitvend.cjs, the
 // renewing profile's credential_process, CommonJS). Two passes: the whole CLI (cli/process-main.ts) bundled as
 // CommonJS text (gzipped), then the entry (cli/jitvend.ts: the credential_process cache hit) with that
@@ -32,7 +32,7 @@ export async function bundleCli(esbuild, { root, outfile, version, banner, legal
     entryPoints: [join(root, 'cli', 'jitvend.ts')],
     plugins: [builtinsWithoutEsmImports],
     outfile,
-    // esm: the npm bin (dist/cli/jitvend.mjs). cjs: the Action's credential_process
+    // esm: the npm bin (dist/cli/jitvend.cjs). cjs: the Action's credential_process
     // (action/dist/jitvend.cjs): Node starts a CommonJS file without its ES module loader,
     // a fifth of its start-up (bench/credential-process.ts)
     format,

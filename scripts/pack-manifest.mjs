@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The package that `npm pack` makes is the jitvend CLI alone: dist/cli/jitvend.mjs bundles
+// The package that `npm pack` makes is the jitvend CLI alone: dist/cli/jitvend.cjs bundles
 // everything it runs (commander, yaml, zod), so the tarball's package.json must list no
 // dependencies; otherwise `npm install -g jitvend-x.y.z.tgz` would fetch the server's AWS
 // SDKs from the registry for nothing (and fail offline).

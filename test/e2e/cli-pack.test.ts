@@ -56,7 +56,7 @@ beforeAll(async () => {
   tarball = join(work, info!.filename);
   expect(info!.files.map((f) => f.path).sort()).toEqual([
     'README.md',
-    'dist/cli/jitvend.mjs',
+    'dist/cli/jitvend.cjs',
     'docs/cli.md',
     'docs/manifest.md',
     'package.json',
@@ -82,7 +82,7 @@ describe('npm pack + npm install -g', () => {
   it('packs a package.json with no dependencies and no scripts: nothing to fetch at install', async () => {
     const { stdout } = await run('tar', ['-xzOf', tarball, 'package/package.json']);
     const manifest = JSON.parse(stdout) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ name: 'jitvend', version, bin: { jitvend: 'dist/cli/jitvend.mjs' } });
+    expect(manifest).toMatchObject({ name: 'jitvend', version, bin: { jitvend: 'dist/cli/jitvend.cjs' } });
     expect(manifest.dependencies).toBeUndefined();
     expect(manifest.devDependencies).toBeUndefined();
     expect(manifest.scripts).toBeUndefined();

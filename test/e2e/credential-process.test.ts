@@ -18,7 +18,7 @@ import { api, useLocalStack } from '../helpers/in-process-stack.ts';
 
 const AWS = '/usr/bin/aws';
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = join(root, 'dist', 'cli', 'jitvend.mjs');
+const cli = join(root, 'dist', 'cli', 'jitvend.cjs');
 const TABLE = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders-it-users';
 const MAIN = {
   sub: 'repo:acme/orders:ref:refs/heads/main',

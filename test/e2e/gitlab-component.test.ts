@@ -57,7 +57,7 @@ let script: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'jitvend-gitlab-'));
-  cli = join(work, 'jitvend.mjs');
+  cli = join(work, 'jitvend.cjs');
   await promisify(execFile)(
     process.execPath,
     [join(repoRoot, 'scripts', 'build-cli.mjs'), '--outfile', cli],

@@ -296,7 +296,7 @@ describe('the local stack, end to end', () => {
     const { stdout } = await run(
       process.execPath,
       [
-        'dist/cli/jitvend.mjs',
+        'dist/cli/jitvend.cjs',
         'request',
         '--profile',
         'orders-it',

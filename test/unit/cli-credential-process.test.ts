@@ -323,7 +323,7 @@ describe('credential_process that renews (fake clock)', () => {
 
 describe('two processes racing on a miss (the built bundle, real clock)', () => {
   const root = join(import.meta.dirname, '..', '..');
-  const bundle = join(root, 'dist', 'cli', 'jitvend.mjs');
+  const bundle = join(root, 'dist', 'cli', 'jitvend.cjs');
 
   beforeAll(async () => {
     await promisify(execFile)(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { cwd: root });

@@ -167,7 +167,7 @@ describe('the fast path finds the entry the full CLI wrote', () => {
         windowEndsAt: later(7_200_000),
       },
       node: process.execPath,
-      cli: '/opt/jitvend/jitvend.mjs',
+      cli: '/opt/jitvend/jitvend.cjs',
     });
     const argv = profile.command.split(' ').slice(2);
     let written = '';

@@ -532,9 +532,9 @@ describe('errors', () => {
   });
 });
 
-describe('the built bundle dist/cli/jitvend.mjs', () => {
+describe('the built bundle dist/cli/jitvend.cjs', () => {
   const root = join(import.meta.dirname, '..', '..');
-  const bundle = join(root, 'dist', 'cli', 'jitvend.mjs');
+  const bundle = join(root, 'dist', 'cli', 'jitvend.cjs');
 
   beforeAll(async () => {
     await promisify(execFile)(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { cwd: root });
