@@ -17,8 +17,8 @@ export default defineConfig({
       ],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
-      // measured 72.86 / 66.82 / 72.74 / 74.13 % on 2026-11-30: raise with the tests, never lower
-      thresholds: { statements: 74, branches: 68, functions: 73, lines: 76 },
+      // measured 75.20 / 69.68 / 73.79 / 76.59 % on 2026-11-30 (after issue 11): raise with the tests, never lower
+      thresholds: { statements: 75, branches: 69, functions: 73, lines: 76 },
     },
     projects: [
       {
