@@ -28,6 +28,9 @@ export default defineConfig({
           // one module graph per worker, not per file: importing the AWS SDK, zod and aws-cdk-lib
           // again for every file was most of the unit run's CPU. Files restore what they stub.
           isolate: false,
+          // vitest's default is one worker per core less one: on 2 cores, one. Two finish the
+          // project in 45 s instead of 55 s on a fresh clone's 2 cores.
+          maxWorkers: 2,
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           testTimeout: 30_000,
         },
