@@ -10,8 +10,8 @@ import type { DepsWith } from '../deps.ts';
 import type { RequestRepository } from '../ports.ts';
 import { reuseRefusal, runKey } from '../reuse.ts';
 import type { AccessRequest } from '../types.ts';
-import { reuseApproval } from './create-request.ts';
 import { type ResumeWorkflowDeps, resumeWorkflow } from './resume-workflow.ts';
+import { reuseApproval, tellReuse } from './reuse-approval.ts';
 import { updateRequest } from './update-request.ts';
 
 export type ApproveRunDeps = ResumeWorkflowDeps &
@@ -55,10 +55,7 @@ export async function approveRunByReuse(deps: ApproveRunDeps, original: AccessRe
     approved.push(next.id);
     // the jobs it now covers: itself, those it approved at their create, and those approved here
     const jobs = 1 + inRun.filter((r) => r.reuseOf === original.id).length + approved.length;
-    const approvers = original.approvals
-      .filter((a) => a.decision === 'approve')
-      .flatMap((a) => deps.config.people[a.person] ?? []);
-    await deps.notifier.approvalReused?.(original, next, jobs, approvers).catch(() => undefined);
+    await tellReuse(deps, original, next, jobs);
   }
   return approved;
 }

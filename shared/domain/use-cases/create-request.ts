@@ -26,6 +26,7 @@ import type {
   PolicyDocument,
   Principal,
 } from '../types.ts';
+import { reuseApproval, tellReuse } from './reuse-approval.ts';
 
 export interface Evaluated {
   profile: Profile;
@@ -172,30 +173,6 @@ export function autoApproval(
   };
 }
 
-/**
- * The approval reuse gives (`approval.reuse: sameRun`, shared/domain/reuse.ts): approved at
- * create, like an auto-approve rule, by `original`, an earlier request of the same CI run that
- * people approved and that is still issued. The event names it, and who approved it.
- */
-export function reuseApproval(request: AccessRequest, original: AccessRequest, at: string): Change {
-  const approvers = original.approvals.filter((a) => a.decision === 'approve').map((a) => a.person);
-  return {
-    to: 'approved',
-    event: {
-      type: 'request_approved',
-      actor: `reuse:${original.id}`,
-      channel: 'rule',
-      at,
-      sessionPolicyHash: request.sessionPolicyHash,
-      detail: {
-        reuseOf: original.id,
-        approvedBy: approvers,
-        why: `approval reuse (sameRun) of profile ${request.profile}: request ${original.id} of the same run, approved by ${approvers.join(', ') || 'people'} and issued until ${original.windowEndsAt}, holds this request's permissions and window`,
-      },
-    },
-  };
-}
-
 /** Attempts at a create that reuses an approval, when the request it reuses changes meanwhile. */
 const REUSE_ATTEMPTS = 3;
 
@@ -257,11 +234,7 @@ export async function createRequest(
     if (original) {
       // the jobs it now covers: itself, those it approved before, and this one
       const jobs = 1 + inRun.filter((r) => r.id === original.id || r.reuseOf === original.id).length;
-      const approvers = original.approvals
-        .filter((a) => a.decision === 'approve')
-        .flatMap((a) => deps.config.people[a.person] ?? []);
-      // never fails the create (the request is stored): a channel's failure is the notifier's to log
-      await deps.notifier.approvalReused?.(original, request, jobs, approvers).catch(() => undefined);
+      await tellReuse(deps, original, request, jobs);
     }
     // The answer shows the request as created (`pending_approval`), as it always has: its
     // approval is the next event of its audit trail, seen by the next read.
